@@ -1,0 +1,10 @@
+DROP TABLE mvx_code;
+DROP TABLE cvx_code;
+DROP TABLE immunization_vaccine_code;
+DROP TABLE immunization_history;
+DROP TABLE immunization;
+DROP TABLE patient_postal_code;
+DROP TABLE patient_identifier;
+DROP TABLE patient_name;
+DROP TABLE patient_history;
+DROP TABLE patient;

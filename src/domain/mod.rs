@@ -1,0 +1,10 @@
+//! Plain types shared by every layer: ids, times, codes, the search facts of each resource and
+//! the search criteria. Nothing here does I/O.
+
+pub mod codes;
+pub mod ids;
+pub mod immunization;
+pub mod patient;
+pub mod resource;
+pub mod search;
+pub mod time;

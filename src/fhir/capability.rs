@@ -1,0 +1,65 @@
+//! The CapabilityStatement: built from the same tables the search parser uses, so it lists
+//! exactly what is implemented.
+
+use serde_json::{Value, json};
+
+use super::date::format_instant;
+use super::search::{IMMUNIZATION_INCLUDES, IMMUNIZATION_PARAMS, PATIENT_PARAMS, PATIENT_REVINCLUDES, ParamDefinition};
+use crate::domain::time::Timestamp;
+
+fn search_params(params: &[ParamDefinition]) -> Vec<Value> {
+    params
+        .iter()
+        .map(|p| json!({"name": p.name, "definition": p.definition, "type": p.kind.as_str(), "documentation": p.documentation}))
+        .collect()
+}
+
+fn resource(kind: &str, profile: &str, params: &[ParamDefinition], includes: &[&str], revincludes: &[&str]) -> Value {
+    let mut value = json!({
+        "type": kind,
+        "profile": profile,
+        "interaction": [
+            {"code": "read"}, {"code": "vread"}, {"code": "update"}, {"code": "delete"},
+            {"code": "history-instance"}, {"code": "history-type"}, {"code": "create"}, {"code": "search-type"}
+        ],
+        "versioning": "versioned-update",
+        "readHistory": true,
+        "updateCreate": false,
+        "conditionalCreate": true,
+        "conditionalRead": "not-supported",
+        "conditionalUpdate": false,
+        "conditionalDelete": "not-supported",
+        "searchParam": search_params(params),
+    });
+    if !includes.is_empty() {
+        value["searchInclude"] = json!(includes);
+    }
+    if !revincludes.is_empty() {
+        value["searchRevInclude"] = json!(revincludes);
+    }
+    value
+}
+
+/// The CapabilityStatement for a server whose FHIR base is `base_url`.
+pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
+    json!({
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": format_instant(Timestamp::now()),
+        "publisher": "izreg",
+        "kind": "instance",
+        "software": {"name": "izreg", "version": software_version},
+        "implementation": {"description": "izreg immunization information system", "url": base_url},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [{
+            "mode": "server",
+            "documentation": "Search results page with an opaque _cursor (see the 'next' link); _count defaults to 50, at most 1000; _total=accurate counts, _summary=count returns only the count.",
+            "resource": [
+                resource("Patient", "http://hl7.org/fhir/StructureDefinition/Patient", PATIENT_PARAMS, &[], PATIENT_REVINCLUDES),
+                resource("Immunization", "http://hl7.org/fhir/StructureDefinition/Immunization", IMMUNIZATION_PARAMS, IMMUNIZATION_INCLUDES, &[]),
+            ],
+            "interaction": [{"code": "transaction"}, {"code": "batch"}, ],
+        }]
+    })
+}

@@ -1,0 +1,13 @@
+//! FHIR R4 glue, pure (no I/O): strict parsing, validation and search facts of resources,
+//! search-parameter parsing, and the Bundle / OperationOutcome / CapabilityStatement builders.
+
+pub mod bundle;
+pub mod capability;
+pub mod date;
+pub mod immunization;
+pub mod outcome;
+pub mod parse;
+pub mod patient;
+pub mod resource;
+pub mod search;
+pub mod text;

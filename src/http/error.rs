@@ -1,0 +1,92 @@
+//! How errors leave the server: always an OperationOutcome with a fitting status.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::fhir::outcome::{Issue, IssueType, operation_outcome};
+use crate::service::ServiceError;
+
+/// The FHIR JSON media type sent on every FHIR response.
+pub const FHIR_JSON: &str = "application/fhir+json; charset=utf-8";
+
+/// An error answered to the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A use case failed.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    /// The HTTP exchange itself is wrong (media type, size, headers).
+    #[error("{}", .issue.diagnostics)]
+    Http {
+        /// Status to answer.
+        status: StatusCode,
+        /// What to say.
+        issue: Issue,
+    },
+}
+
+impl ApiError {
+    /// An HTTP-level error.
+    pub fn http(status: StatusCode, code: IssueType, message: impl Into<String>) -> Self {
+        ApiError::Http { status, issue: Issue::error(code, message) }
+    }
+
+    fn status_and_issues(&self) -> (StatusCode, Vec<Issue>) {
+        match self {
+            ApiError::Service(error) => {
+                let (status, issues) = error.status_and_issues();
+                (StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), issues)
+            }
+            ApiError::Http { status, issue } => (*status, vec![issue.clone()]),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(_: actix_web::error::BlockingError) -> Self {
+        ApiError::http(
+            StatusCode::SERVICE_UNAVAILABLE,
+            IssueType::Transient,
+            "The server is shutting down; retry shortly.",
+        )
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status_and_issues().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Service(error) = self
+            && error.is_internal()
+        {
+            // The cause chain goes to the log, never to the client.
+            tracing::error!(error = ?error, "request failed");
+        }
+        let (status, issues) = self.status_and_issues();
+        outcome_response(status, &issues)
+    }
+}
+
+/// An OperationOutcome response.
+pub fn outcome_response(status: StatusCode, issues: &[Issue]) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(FHIR_JSON)));
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+    }
+    response.body(operation_outcome(issues).to_string())
+}
+
+/// Answers requests no route matched.
+pub async fn no_route() -> HttpResponse {
+    outcome_response(
+        StatusCode::NOT_FOUND,
+        &[Issue::error(
+            IssueType::NotSupported,
+            "No such endpoint, or the method is not supported on it. See /fhir/metadata and /docs.",
+        )],
+    )
+}

@@ -1,0 +1,13 @@
+//! izreg: an immunization information system (IIS) with a FHIR R4 API.
+//!
+//! Layers (see `ARCHITECTURE.md`): `http` -> `service` -> `store`, with the pure `fhir` and
+//! `domain` modules shared by all. `startup` builds the app for `main` and for the tests.
+
+pub mod config;
+pub mod domain;
+pub mod fhir;
+pub mod http;
+pub mod service;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

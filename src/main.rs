@@ -1,0 +1,117 @@
+//! The `izreg` command: serve, migrate, openapi, seed.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use izreg::config::Settings;
+
+/// izreg: an immunization information system with a FHIR R4 API.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    /// TOML configuration file (keys as in `Settings`: bind, database_url, pool_size, ...).
+    #[arg(long, global = true, env = "IZREG_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct DatabaseArgs {
+    /// `postgres://user@host/db` or a SQLite file (default `izreg.db` in the working directory).
+    #[arg(long, env = "IZREG_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the HTTP server (migrates the database first).
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, env = "IZREG_BIND")]
+        bind: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Applies pending database migrations and loads the shipped code tables.
+    Migrate {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Prints the OpenAPI specification (JSON).
+    Openapi,
+    /// Creates synthetic patients with age-appropriate childhood immunizations.
+    Seed {
+        /// How many patients.
+        #[arg(long)]
+        patients: usize,
+        /// Random seed (the same seed gives the same data).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+fn settings(cli_config: Option<&PathBuf>, database: &DatabaseArgs) -> Result<Settings, String> {
+    let mut settings = Settings::load(cli_config.map(PathBuf::as_path)).map_err(|e| e.to_string())?;
+    if let Some(url) = &database.database_url {
+        settings.database_url.clone_from(url);
+    }
+    Ok(settings)
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve { bind, database } => {
+            let mut settings = settings(cli.config.as_ref(), &database)?;
+            if let Some(bind) = bind {
+                settings.bind = bind;
+            }
+            let system = actix_web::rt::System::new();
+            system.block_on(izreg::startup::serve(settings)).map_err(|e| e.to_string())
+        }
+        Command::Migrate { database } => {
+            let settings = settings(cli.config.as_ref(), &database)?;
+            let applied = izreg::service::migrate(&settings.database_url).map_err(|e| e.to_string())?;
+            tracing::info!(count = applied.len(), "migrations applied");
+            Ok(())
+        }
+        Command::Openapi => {
+            let json = izreg::http::openapi::spec_json().map_err(|e| e.to_string())?;
+            print!("{json}");
+            Ok(())
+        }
+        Command::Seed { patients, seed, database } => {
+            let settings = settings(cli.config.as_ref(), &database)?;
+            let options = izreg::startup::database_options(&settings);
+            let registry = izreg::service::Registry::start(&options).map_err(|e| e.to_string())?;
+            let report = izreg::service::seed::seed(
+                &registry,
+                &izreg::service::seed::SeedOptions { patients, random_seed: seed },
+            )
+            .map_err(|e| e.to_string())?;
+            tracing::info!(
+                patients = report.patients,
+                immunizations = report.immunizations,
+                seconds = report.elapsed.as_secs_f64(),
+                "seeded"
+            );
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    izreg::telemetry::init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("izreg: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! The service layer's error, and the ONE table that turns each error into an HTTP status and
+//! OperationOutcome issues (used by the HTTP layer and by batch/transaction responses alike).
+
+use crate::domain::ids::VersionId;
+use crate::domain::resource::ResourceType;
+use crate::fhir::outcome::{Issue, IssueType, Rejection, RejectionKind};
+use crate::fhir::search::SearchError;
+use crate::store::StoreError;
+
+/// Why a use case could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The submitted resource is malformed or breaks a rule.
+    #[error("the resource was rejected")]
+    Rejected(#[from] Rejection),
+    /// The search query cannot be run.
+    #[error("the search is invalid")]
+    InvalidSearch(#[from] SearchError),
+    /// No resource with this id.
+    #[error("{resource_type} not found")]
+    NotFound {
+        /// Type asked for.
+        resource_type: ResourceType,
+    },
+    /// The resource was deleted.
+    #[error("{resource_type} was deleted")]
+    Gone {
+        /// Type asked for.
+        resource_type: ResourceType,
+    },
+    /// No such version of the resource.
+    #[error("version not found")]
+    VersionNotFound {
+        /// Type asked for.
+        resource_type: ResourceType,
+    },
+    /// `If-Match` named another version than the current one.
+    #[error("version conflict")]
+    VersionConflict {
+        /// The current version.
+        current: VersionId,
+    },
+    /// A condition (`If-None-Exist`) matched more than one resource.
+    #[error("precondition failed")]
+    PreconditionFailed(String),
+    /// The request itself is wrong (headers, ids, bundle structure): 400.
+    #[error("bad request")]
+    BadRequest(Issue),
+    /// The request conflicts with stored data (e.g. deleting a Patient that has immunizations).
+    #[error("conflict")]
+    Conflict(Issue),
+    /// An entry of a transaction failed; the whole transaction was rolled back.
+    #[error("transaction entry {index} failed")]
+    TransactionEntry {
+        /// Position of the entry in the request Bundle.
+        index: usize,
+        /// What went wrong with it.
+        error: Box<ServiceError>,
+    },
+    /// The database failed.
+    #[error("storage failure")]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for ServiceError {
+    fn from(error: diesel::result::Error) -> Self {
+        ServiceError::Store(StoreError::Query(error))
+    }
+}
+
+impl ServiceError {
+    /// The HTTP status and the OperationOutcome issues for this error.
+    pub fn status_and_issues(&self) -> (u16, Vec<Issue>) {
+        match self {
+            ServiceError::Rejected(rejection) => {
+                let status = match rejection.kind {
+                    RejectionKind::Malformed => 400,
+                    RejectionKind::Unprocessable => 422,
+                };
+                (status, rejection.issues.clone())
+            }
+            ServiceError::InvalidSearch(error) => (400, error.issues.clone()),
+            ServiceError::NotFound { resource_type } => {
+                (404, vec![Issue::error(IssueType::NotFound, format!("No {resource_type} with this id."))])
+            }
+            ServiceError::Gone { resource_type } => {
+                (410, vec![Issue::error(IssueType::Deleted, format!("This {resource_type} was deleted."))])
+            }
+            ServiceError::VersionNotFound { resource_type } => {
+                (404, vec![Issue::error(IssueType::NotFound, format!("This {resource_type} has no such version."))])
+            }
+            ServiceError::VersionConflict { current } => (
+                412,
+                vec![Issue::error(
+                    IssueType::Conflict,
+                    format!(
+                        "The resource was changed meanwhile: the current version is {current}. Read it again and reapply your change."
+                    ),
+                )],
+            ),
+            ServiceError::PreconditionFailed(message) => {
+                (412, vec![Issue::error(IssueType::MultipleMatches, message.clone())])
+            }
+            ServiceError::BadRequest(issue) => (400, vec![issue.clone()]),
+            ServiceError::Conflict(issue) => (409, vec![issue.clone()]),
+            ServiceError::TransactionEntry { index, error } => {
+                let (status, issues) = error.status_and_issues();
+                let issues = issues
+                    .into_iter()
+                    .map(|mut issue| {
+                        issue.expression = Some(match issue.expression.take() {
+                            Some(expression) => format!("Bundle.entry[{index}].resource.{}", strip_type(&expression)),
+                            None => format!("Bundle.entry[{index}]"),
+                        });
+                        issue.diagnostics =
+                            format!("Entry {index}: {} The transaction was rolled back.", issue.diagnostics);
+                        issue
+                    })
+                    .collect();
+                (status, issues)
+            }
+            ServiceError::Store(StoreError::Pool(_)) | ServiceError::Store(StoreError::WriterGone) => {
+                (503, vec![Issue::error(IssueType::Transient, "The registry is busy or restarting; retry shortly.")])
+            }
+            ServiceError::Store(_) => (
+                500,
+                vec![Issue {
+                    severity: crate::fhir::outcome::Severity::Fatal,
+                    ..Issue::error(IssueType::Exception, "An internal error occurred; it has been logged.")
+                }],
+            ),
+        }
+    }
+
+    /// Whether this is the server's fault (logged with its cause chain).
+    pub fn is_internal(&self) -> bool {
+        match self {
+            ServiceError::Store(_) => true,
+            ServiceError::TransactionEntry { error, .. } => error.is_internal(),
+            _ => false,
+        }
+    }
+}
+
+/// `Patient.birthDate` -> `birthDate` (the resource type is implied by the entry).
+fn strip_type(expression: &str) -> &str {
+    match expression.split_once('.') {
+        Some((head, rest)) if head.chars().next().is_some_and(char::is_uppercase) => rest,
+        _ => expression,
+    }
+}

@@ -1,0 +1,381 @@
+//! The FHIR interactions on a stored resource type, written once for every [`ResourceKind`].
+
+use serde_json::Value;
+
+use super::kind::{ResourceKind, SearchPage, Validated};
+use super::{Registry, ServiceError};
+use crate::domain::ids::{ResourceId, VersionId};
+use crate::domain::resource::{CurrentVersion, HistoryEntry, StoredResource};
+use crate::domain::search::{HistoryKeyset, PageSpec};
+use crate::domain::time::Timestamp;
+use crate::fhir::outcome::{Issue, IssueType};
+use crate::fhir::resource::render;
+use crate::fhir::search::{self, HistoryRequest, SearchRequest, TotalMode};
+use crate::store::{self, DbConnection};
+
+/// What a create did.
+#[derive(Debug, Clone)]
+pub enum CreateOutcome {
+    /// A new resource was stored (201).
+    Created(StoredResource),
+    /// `If-None-Exist` matched this existing resource; nothing was stored (200).
+    Existing(StoredResource),
+}
+
+/// What a delete did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    /// The resource was deleted; this is the deleting version.
+    Deleted(VersionId),
+    /// It was already deleted; nothing changed.
+    AlreadyDeleted,
+}
+
+/// An `If-None-Exist` condition, parsed.
+#[derive(Debug, Clone)]
+pub struct Condition<K: ResourceKind> {
+    request: SearchRequest<K::Filter, K::SortKey>,
+    /// Names the condition for the lock that serializes identical conditional creates.
+    lock_key: String,
+}
+
+/// Parses an `If-None-Exist` value (a search query such as `identifier=urn:mrn|123`).
+pub fn parse_condition<K: ResourceKind>(query: &str) -> Result<Condition<K>, ServiceError> {
+    let query = query.split_once('?').map_or(query, |(_, q)| q);
+    let mut params: Vec<(String, String)> =
+        form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let request = K::parse_search(&params, false)?;
+    if request.filters.is_empty() {
+        return Err(ServiceError::BadRequest(Issue::at(
+            IssueType::Invalid,
+            "If-None-Exist",
+            "If-None-Exist needs at least one search parameter, e.g. identifier=system|value.",
+        )));
+    }
+    params.sort();
+    let lock_key =
+        format!("{}?{}", K::TYPE, form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish());
+    Ok(Condition { request, lock_key })
+}
+
+/// Creates a resource (conditionally, with `If-None-Exist`).
+pub fn create<K: ResourceKind>(
+    registry: &Registry,
+    body: &Value,
+    condition: Option<Condition<K>>,
+) -> Result<CreateOutcome, ServiceError> {
+    let validated = K::validate(registry.codes(), body, Timestamp::now())?;
+    let id = ResourceId::generate();
+    registry.database().write(move |conn| create_in::<K>(conn, validated, condition.as_ref(), id))
+}
+
+/// Creates a resource inside the caller's transaction.
+pub(crate) fn create_in<K: ResourceKind>(
+    conn: &mut DbConnection,
+    validated: Validated<K::Index>,
+    condition: Option<&Condition<K>>,
+    id: ResourceId,
+) -> Result<CreateOutcome, ServiceError> {
+    if let Some(condition) = condition
+        && let Some(existing) = find_single_match::<K>(conn, condition)?
+    {
+        return Ok(CreateOutcome::Existing(existing));
+    }
+    K::check_stored_references(conn, &validated.index)?;
+    let at = Timestamp::now();
+    let json = render(&validated.canonical, K::TYPE, &id, VersionId::FIRST, at);
+    let resource = StoredResource { id, version_id: VersionId::FIRST, last_updated: at, json };
+    K::insert(conn, &resource, &validated.index)?;
+    Ok(CreateOutcome::Created(resource))
+}
+
+/// The one resource a condition matches; `None` for no match; an error for several.
+pub(crate) fn find_single_match<K: ResourceKind>(
+    conn: &mut DbConnection,
+    condition: &Condition<K>,
+) -> Result<Option<StoredResource>, ServiceError> {
+    // Identical conditional creates on PostgreSQL must not both see "no match" and both insert.
+    store::lock_for_key(conn, &condition.lock_key)?;
+    let page = PageSpec { sort: condition.request.page.sort, count: 2, after: None };
+    let found = K::search(conn, &condition.request.filters, &page, false)?;
+    let mut matches = found.page.resources;
+    match matches.len() {
+        0 => Ok(None),
+        1 => Ok(matches.pop()),
+        _ => Err(ServiceError::PreconditionFailed(format!(
+            "If-None-Exist matched more than one {}; make the condition more specific.",
+            K::TYPE
+        ))),
+    }
+}
+
+/// Checks the id in an update's body against the URL.
+pub fn check_update_id(url_id: &str, submitted_id: Option<&str>, resource_type: &str) -> Result<(), ServiceError> {
+    match submitted_id {
+        None => Err(ServiceError::BadRequest(Issue::at(
+            IssueType::Required,
+            format!("{resource_type}.id"),
+            "An update must carry the resource id in the body, equal to the id in the URL.",
+        ))),
+        Some(id) if id != url_id => Err(ServiceError::BadRequest(Issue::at(
+            IssueType::Invalid,
+            format!("{resource_type}.id"),
+            "The id in the body does not match the id in the URL.",
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Replaces the current version (`If-Match` guards against lost updates).
+pub fn update<K: ResourceKind>(
+    registry: &Registry,
+    id: &str,
+    body: &Value,
+    if_match: Option<VersionId>,
+) -> Result<StoredResource, ServiceError> {
+    let id = parse_id::<K>(id)?;
+    let validated = K::validate(registry.codes(), body, Timestamp::now())?;
+    check_update_id(id.as_str(), validated.submitted_id.as_deref(), K::TYPE.as_str())?;
+    registry.database().write(move |conn| update_in::<K>(conn, &id, validated, if_match))
+}
+
+/// Replaces the current version inside the caller's transaction. Updating a deleted resource
+/// brings it back as a new version (history keeps the deletion).
+pub(crate) fn update_in<K: ResourceKind>(
+    conn: &mut DbConnection,
+    id: &ResourceId,
+    validated: Validated<K::Index>,
+    if_match: Option<VersionId>,
+) -> Result<StoredResource, ServiceError> {
+    let (current_version, current_time) = match K::current(conn, id.as_str())? {
+        None => return Err(ServiceError::NotFound { resource_type: K::TYPE }),
+        Some(CurrentVersion::Live(current)) => (current.version_id, current.last_updated),
+        Some(CurrentVersion::Deleted { version_id, last_updated }) => (version_id, last_updated),
+    };
+    if if_match.is_some_and(|expected| expected != current_version) {
+        return Err(ServiceError::VersionConflict { current: current_version });
+    }
+    K::check_stored_references(conn, &validated.index)?;
+    let version_id = current_version.next();
+    let at = Timestamp::now().max(current_time.successor());
+    let json = render(&validated.canonical, K::TYPE, id, version_id, at);
+    let resource = StoredResource { id: id.clone(), version_id, last_updated: at, json };
+    K::replace(conn, &resource, &validated.index)?;
+    Ok(resource)
+}
+
+/// Deletes a resource.
+pub fn delete<K: ResourceKind>(registry: &Registry, id: &str) -> Result<DeleteOutcome, ServiceError> {
+    let id = parse_id::<K>(id)?;
+    registry.database().write(move |conn| delete_in::<K>(conn, &id))
+}
+
+/// Deletes a resource inside the caller's transaction.
+pub(crate) fn delete_in<K: ResourceKind>(
+    conn: &mut DbConnection,
+    id: &ResourceId,
+) -> Result<DeleteOutcome, ServiceError> {
+    match K::current(conn, id.as_str())? {
+        None => Err(ServiceError::NotFound { resource_type: K::TYPE }),
+        Some(CurrentVersion::Deleted { .. }) => Ok(DeleteOutcome::AlreadyDeleted),
+        Some(CurrentVersion::Live(current)) => {
+            K::check_delete(conn, id.as_str())?;
+            let version_id = current.version_id.next();
+            let at = Timestamp::now().max(current.last_updated.successor());
+            K::mark_deleted(conn, id.as_str(), version_id, at)?;
+            Ok(DeleteOutcome::Deleted(version_id))
+        }
+    }
+}
+
+/// An id from a URL: one that is not a valid FHIR id cannot exist.
+fn parse_id<K: ResourceKind>(id: &str) -> Result<ResourceId, ServiceError> {
+    ResourceId::parse(id).map_err(|_| ServiceError::NotFound { resource_type: K::TYPE })
+}
+
+/// Reads the current version.
+pub fn read<K: ResourceKind>(registry: &Registry, id: &str) -> Result<StoredResource, ServiceError> {
+    let id = parse_id::<K>(id)?;
+    registry.database().read(|conn| read_in::<K>(conn, &id))
+}
+
+/// Reads the current version with the caller's connection.
+pub(crate) fn read_in<K: ResourceKind>(
+    conn: &mut DbConnection,
+    id: &ResourceId,
+) -> Result<StoredResource, ServiceError> {
+    match K::current(conn, id.as_str())? {
+        Some(CurrentVersion::Live(resource)) => Ok(resource),
+        Some(CurrentVersion::Deleted { .. }) => Err(ServiceError::Gone { resource_type: K::TYPE }),
+        None => Err(ServiceError::NotFound { resource_type: K::TYPE }),
+    }
+}
+
+/// Reads one version.
+pub fn vread<K: ResourceKind>(registry: &Registry, id: &str, version: &str) -> Result<StoredResource, ServiceError> {
+    let id = parse_id::<K>(id)?;
+    registry.database().read(|conn| vread_in::<K>(conn, &id, version))
+}
+
+/// Reads one version with the caller's connection.
+pub(crate) fn vread_in<K: ResourceKind>(
+    conn: &mut DbConnection,
+    id: &ResourceId,
+    version: &str,
+) -> Result<StoredResource, ServiceError> {
+    let entry = match version.parse::<i64>() {
+        Ok(version) => K::read_version(conn, id.as_str(), version)?,
+        Err(_) => None,
+    };
+    match entry {
+        Some(HistoryEntry { json: Some(json), id, version_id, last_updated, .. }) => {
+            Ok(StoredResource { id, version_id, last_updated, json })
+        }
+        Some(HistoryEntry { json: None, .. }) => Err(ServiceError::Gone { resource_type: K::TYPE }),
+        None if K::current(conn, id.as_str())?.is_some() => {
+            Err(ServiceError::VersionNotFound { resource_type: K::TYPE })
+        }
+        None => Err(ServiceError::NotFound { resource_type: K::TYPE }),
+    }
+}
+
+/// One page of history.
+#[derive(Debug, Clone)]
+pub struct HistoryPage {
+    /// Entries, newest first.
+    pub entries: Vec<HistoryEntry>,
+    /// Cursor of the next page.
+    pub next_cursor: Option<String>,
+    /// Parameters for the links.
+    pub link_params: Vec<(String, String)>,
+}
+
+/// History of one resource (`id`) or of the whole type (`None`).
+pub fn history<K: ResourceKind>(
+    registry: &Registry,
+    id: Option<&str>,
+    params: &[(String, String)],
+    lenient: bool,
+) -> Result<HistoryPage, ServiceError> {
+    let request: HistoryRequest = search::parse_history_query(params, lenient)?;
+    let id = id.map(parse_id::<K>).transpose()?;
+    registry.database().read(|conn| {
+        let mut entries = match &id {
+            Some(id) => {
+                if K::current(conn, id.as_str())?.is_none() {
+                    return Err(ServiceError::NotFound { resource_type: K::TYPE });
+                }
+                let before = request.after.as_ref().map(|a| a.version_id);
+                K::instance_history(conn, id.as_str(), request.since, before, request.count)?
+            }
+            None => K::type_history(conn, request.since, request.after.as_ref(), request.count)?,
+        };
+        let next_cursor = if entries.len() > request.count {
+            entries.truncate(request.count);
+            entries.last().map(|last| {
+                search::encode_history_cursor(&HistoryKeyset {
+                    last_updated: last.last_updated.0,
+                    id: last.id.to_string(),
+                    version_id: last.version_id.0,
+                })
+            })
+        } else {
+            None
+        };
+        Ok(HistoryPage { entries, next_cursor, link_params: request.link_params.clone() })
+    })
+}
+
+/// The result of a search.
+#[derive(Debug, Clone)]
+pub struct SearchResult {
+    /// The page and its related resources; empty for `_summary=count`.
+    pub found: SearchPage,
+    /// `Bundle.total`, when asked for.
+    pub total: Option<u64>,
+    /// Cursor of the next page.
+    pub next_cursor: Option<String>,
+    /// The accepted parameters, for the links.
+    pub link_params: Vec<(String, String)>,
+}
+
+/// Runs a search from query parameters.
+pub fn search<K: ResourceKind>(
+    registry: &Registry,
+    params: &[(String, String)],
+    lenient: bool,
+) -> Result<SearchResult, ServiceError> {
+    let request = K::parse_search(params, lenient)?;
+    registry.database().read(|conn| search_in::<K>(conn, request))
+}
+
+/// Runs a parsed search with the caller's connection (one read transaction: the page and its
+/// total see the same data).
+pub(crate) fn search_in<K: ResourceKind>(
+    conn: &mut DbConnection,
+    request: SearchRequest<K::Filter, K::SortKey>,
+) -> Result<SearchResult, ServiceError> {
+    use diesel::Connection;
+    conn.transaction(|conn| {
+        let total = if request.summary_count || request.total == TotalMode::Accurate {
+            Some(K::count(conn, &request.filters)?)
+        } else {
+            None
+        };
+        if request.summary_count {
+            let empty = SearchPage {
+                page: crate::domain::search::Page { resources: Vec::new(), next: None },
+                related: Vec::new(),
+            };
+            return Ok(SearchResult { found: empty, total, next_cursor: None, link_params: request.link_params });
+        }
+        let found = K::search(conn, &request.filters, &request.page, request.with_related)?;
+        let sort = request.page.sort;
+        let next_cursor = found
+            .page
+            .next
+            .as_ref()
+            .map(|keyset| search::encode_cursor(K::sort_name(sort.key), sort.descending, keyset));
+        Ok(SearchResult { found, total, next_cursor, link_params: request.link_params })
+    })
+}
+
+/// The `searchset` Bundle JSON for a search result. Links repeat the accepted parameters.
+pub fn searchset_json(
+    base_url: &str,
+    resource_type: crate::domain::resource::ResourceType,
+    result: &SearchResult,
+) -> Result<String, ServiceError> {
+    use crate::fhir::bundle::{SearchEntry, SearchMode, searchset};
+    let self_link = search_link(base_url, resource_type.as_str(), &result.link_params, None);
+    let next_link = result
+        .next_cursor
+        .as_deref()
+        .map(|c| search_link(base_url, resource_type.as_str(), &result.link_params, Some(c)));
+    let mut entries: Vec<SearchEntry<'_>> = result
+        .found
+        .page
+        .resources
+        .iter()
+        .map(|resource| SearchEntry { resource_type, resource, mode: SearchMode::Match })
+        .collect();
+    entries.extend(result.found.related.iter().map(|(resource_type, resource)| SearchEntry {
+        resource_type: *resource_type,
+        resource,
+        mode: SearchMode::Include,
+    }));
+    searchset(base_url, result.total, &self_link, next_link.as_deref(), &entries).map_err(|e| {
+        ServiceError::Store(crate::store::StoreError::Corrupt(format!("stored resource is not valid JSON: {e}")))
+    })
+}
+
+/// `{base}/{path}?{params}[&_cursor=...]`.
+pub fn search_link(base_url: &str, path: &str, params: &[(String, String)], cursor: Option<&str>) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.extend_pairs(params);
+    if let Some(cursor) = cursor {
+        query.append_pair("_cursor", cursor);
+    }
+    let query = query.finish();
+    if query.is_empty() { format!("{base_url}/{path}") } else { format!("{base_url}/{path}?{query}") }
+}

@@ -1,0 +1,118 @@
+//! Builds the application from settings. `main` and the tests both use it, so tests run the
+//! real app.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpServer, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::Settings;
+use crate::http::fhir_io::HttpSettings;
+use crate::http::{self, openapi::ApiDoc};
+use crate::service::{Registry, ServiceError};
+use crate::store::DatabaseOptions;
+
+/// How long in-flight requests get to finish after SIGTERM/SIGINT.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The database could not be opened or migrated.
+    #[error("could not open the database: {0}")]
+    Database(#[from] ServiceError),
+    /// The address could not be bound.
+    #[error("could not listen on {address}: {source}")]
+    Bind {
+        /// The address.
+        address: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The server failed while running.
+    #[error("the server failed: {0}")]
+    Run(std::io::Error),
+}
+
+/// The HTTP settings derived from the full settings.
+pub fn http_settings(settings: &Settings) -> HttpSettings {
+    HttpSettings { max_body_bytes: settings.max_body_bytes, public_base_url: settings.public_base_url.clone() }
+}
+
+/// The database options derived from the full settings.
+pub fn database_options(settings: &Settings) -> DatabaseOptions {
+    DatabaseOptions { url: settings.database_url.clone(), pool_size: settings.pool_size }
+}
+
+/// The complete application: every route, the docs UI at `/docs`, the spec at `/openapi.json`,
+/// request logging, and OperationOutcome 404s for unknown routes.
+pub fn app(
+    registry: Arc<Registry>,
+    http_settings: HttpSettings,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, spec) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .app_data(web::Data::from(registry))
+        .app_data(web::Data::new(http_settings))
+        .configure(http::configure)
+        .split_for_parts();
+    app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+        .default_service(web::to(http::error::no_route))
+        .wrap(from_fn(log_request))
+}
+
+/// Logs method, path (never the query: it may hold names and birth dates), status and time.
+async fn log_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let response = next.call(req).await?;
+    let status = response.status().as_u16();
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    if status >= 500 {
+        tracing::warn!(%method, %path, status, micros, "request");
+    } else {
+        tracing::debug!(%method, %path, status, micros, "request");
+    }
+    Ok(response)
+}
+
+/// Opens the registry and serves until SIGTERM/SIGINT, then drains in-flight requests.
+pub async fn serve(settings: Settings) -> Result<(), StartupError> {
+    let options = database_options(&settings);
+    let registry = web::block(move || Registry::start(&options))
+        .await
+        .map_err(|_| StartupError::Run(std::io::Error::other("start-up was interrupted")))??;
+    let http_settings = http_settings(&settings);
+    let server_registry = Arc::clone(&registry);
+    let mut server = HttpServer::new(move || app(Arc::clone(&server_registry), http_settings.clone()))
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs());
+    if settings.workers > 0 {
+        server = server.workers(settings.workers);
+    }
+    let server =
+        server.bind(&settings.bind).map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?;
+    tracing::info!(address = %settings.bind, backend = ?registry.database().backend(), "izreg is listening");
+    server.run().await.map_err(StartupError::Run)?;
+    tracing::info!("stopped; flushing the database");
+    drop(registry);
+    Ok(())
+}
