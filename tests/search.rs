@@ -299,3 +299,16 @@ async fn deleted_resources_leave_search_results() {
     assert!(ids(&search(&app, "Patient?family=baby").await).is_empty());
     assert_eq!(search(&app, "Patient?_summary=count").await["total"], 3);
 }
+
+#[actix_web::test]
+async fn oversized_searches_are_refused_not_failed() {
+    let app = TestApp::spawn().await;
+    let many_ids: Vec<String> = (0..101).map(|i| format!("id{i}")).collect();
+    let response = app.get(&format!("/fhir/Patient?_id={}", many_ids.join(","))).await;
+    response.assert_status(400);
+    assert_eq!(response.first_issue(), ("too-costly".to_owned(), Some("_id".to_owned())));
+    let many_params: Vec<String> = (0..31).map(|i| format!("family=f{i}")).collect();
+    app.get(&format!("/fhir/Patient?{}", many_params.join("&"))).await.assert_status(400);
+    let hundred: Vec<String> = (0..100).map(|i| format!("id{i}")).collect();
+    app.get(&format!("/fhir/Patient?_id={}", hundred.join(","))).await.assert_status(200);
+}

@@ -188,3 +188,21 @@ async fn unknown_routes_answer_an_operation_outcome() {
     response.assert_status(404);
     assert_eq!(response.first_issue().0, "not-supported");
 }
+
+#[actix_web::test]
+async fn dates_at_the_edge_of_the_calendar_are_refused_cleanly() {
+    let app = TestApp::spawn().await;
+    let last_day = app.post("/fhir/Patient", &patient("Edge", "Year", "9999-12-31")).await;
+    last_day.assert_status(400);
+    assert_eq!(last_day.first_issue(), ("value".to_owned(), Some("Patient.birthDate".to_owned())));
+    let mut deceased = patient("Edge", "Dead", "2000-01-01");
+    deceased["deceasedDateTime"] = json!("2147483647");
+    let response = app.post("/fhir/Patient", &deceased).await;
+    assert!(response.status.is_client_error(), "{}", response.status);
+    let patient_id = app.create_patient(&patient("Edge", "Shot", "2000-01-01")).await;
+    let mut shot = immunization(&patient_id, "08", "2000-01-02");
+    shot["occurrenceDateTime"] = json!("9999-12-31");
+    let response = app.post("/fhir/Immunization", &shot).await;
+    response.assert_status(400);
+    assert_eq!(response.first_issue().1.as_deref(), Some("Immunization.occurrenceDateTime"));
+}

@@ -27,7 +27,7 @@ fn month_range(year: i32, month: Month) -> Option<TimeRange> {
 
 fn year_range(year: i32) -> Option<TimeRange> {
     let start = first_of_month(year, Month::January)?;
-    let end = first_of_month(year + 1, Month::January)?;
+    let end = first_of_month(year.checked_add(1)?, Month::January)?;
     Some(TimeRange { start: midnight_utc(start), end: midnight_utc(end) })
 }
 
@@ -212,6 +212,12 @@ mod tests {
         ] {
             assert!(parse_search_value(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn extreme_years_do_not_overflow() {
+        assert!(date_range(&Date::Year(i32::MAX)).is_none());
+        assert!(date_range(&Date::YearMonth(i32::MAX, Month::December)).is_none());
     }
 
     #[test]

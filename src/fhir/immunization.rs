@@ -110,7 +110,17 @@ pub fn validate(value: &serde_json::Value, codes: &CodeTables, now: Timestamp) -
     };
 
     let occurrence = match &typed.occurrence {
-        ImmunizationOccurrence::DateTime(value) => date_time_range(value),
+        ImmunizationOccurrence::DateTime(value) => {
+            let range = date_time_range(value);
+            if range.is_none() {
+                malformed.push(Issue::at(
+                    IssueType::Value,
+                    "Immunization.occurrenceDateTime",
+                    "Immunization.occurrenceDateTime is out of range.",
+                ));
+            }
+            range
+        }
         ImmunizationOccurrence::String(_) => {
             malformed.push(Issue::at(
                 IssueType::NotSupported,

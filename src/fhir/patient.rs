@@ -52,7 +52,13 @@ pub fn validate(value: &serde_json::Value, now: Timestamp) -> Result<ValidPatien
             ));
             None
         }
-        Some(date) => date_range(date),
+        Some(date) => {
+            let range = date_range(date);
+            if range.is_none() {
+                issues.push(Issue::at(IssueType::Value, "Patient.birthDate", "Patient.birthDate is out of range."));
+            }
+            range
+        }
     };
     if let Some(birth) = birth {
         if birth.start > now {

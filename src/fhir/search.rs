@@ -19,6 +19,10 @@ use crate::domain::search::{
 pub const DEFAULT_COUNT: usize = 50;
 /// Largest page size served; larger `_count` values are lowered to it.
 pub const MAX_COUNT: usize = 1000;
+/// Most comma-separated alternatives one parameter may carry (each becomes a bound value).
+pub const MAX_VALUES_PER_PARAMETER: usize = 100;
+/// Most filter parameters one search may carry.
+pub const MAX_FILTERS: usize = 30;
 
 /// FHIR search parameter types used here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -527,6 +531,12 @@ fn parse_query<F>(
             Err(error) => issues.extend(error.issues),
         }
     }
+    if filters.len() > MAX_FILTERS {
+        issues.push(Issue::error(
+            IssueType::TooCostly,
+            format!("A search may combine at most {MAX_FILTERS} parameters."),
+        ));
+    }
     if !issues.is_empty() {
         return Err(SearchError { issues });
     }
@@ -537,9 +547,16 @@ fn values(value: &str) -> Vec<String> {
     split_values(value).into_iter().filter(|v| !v.is_empty()).collect()
 }
 
+/// Refuses a parameter without a value, or with more alternatives than a query may bind.
 fn reject_empty<T>(parameter: &str, list: Vec<T>) -> Result<Vec<T>, SearchError> {
     if list.is_empty() {
         Err(SearchError::at(IssueType::Value, parameter, format!("{parameter} has no value.")))
+    } else if list.len() > MAX_VALUES_PER_PARAMETER {
+        Err(SearchError::at(
+            IssueType::TooCostly,
+            parameter,
+            format!("{parameter} has more than {MAX_VALUES_PER_PARAMETER} alternatives; split the search."),
+        ))
     } else {
         Ok(list)
     }

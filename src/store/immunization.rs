@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 
+use super::current_row::CurrentRow;
 use super::schema::{immunization, immunization_vaccine_code};
 use super::search_sql::{any_of, date_condition, string_condition, token_condition};
 use super::{DbConnection, INSERT_CHUNK_ROWS, MultiBackend, StoreError, insert_many};
@@ -15,33 +16,6 @@ use crate::domain::time::Timestamp;
 super::history::history_operations!(immunization_history);
 
 type Condition = Box<dyn BoxableExpression<immunization::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
-
-#[derive(Queryable)]
-struct CurrentRow {
-    id: String,
-    version_id: i64,
-    last_updated: i64,
-    deleted: bool,
-    resource_json: String,
-}
-
-impl CurrentRow {
-    fn into_current(self) -> CurrentVersion {
-        if self.deleted {
-            CurrentVersion::Deleted {
-                version_id: VersionId(self.version_id),
-                last_updated: Timestamp(self.last_updated),
-            }
-        } else {
-            CurrentVersion::Live(StoredResource {
-                id: ResourceId::from_stored(self.id),
-                version_id: VersionId(self.version_id),
-                last_updated: Timestamp(self.last_updated),
-                json: self.resource_json,
-            })
-        }
-    }
-}
 
 #[derive(Queryable)]
 struct SearchRow {

@@ -5,6 +5,7 @@
 pub mod bulk;
 pub mod code_tables;
 pub mod connection;
+mod current_row;
 pub mod database;
 mod error;
 mod history;
