@@ -73,7 +73,19 @@ pub fn app(
         .split_for_parts();
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
         .default_service(web::to(http::error::no_route))
+        .wrap(from_fn(head_as_get))
         .wrap(from_fn(log_request))
+}
+
+/// Answers HEAD like GET (RFC 9110 requires both); the HTTP layer sends headers only.
+async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(req).await
 }
 
 /// Logs method, path (never the query: it may hold names and birth dates), status and time.

@@ -104,3 +104,13 @@ async fn docs_and_spec_are_served() {
     docs.assert_status(200);
     assert!(String::from_utf8_lossy(&docs.body).contains("swagger"), "Swagger UI is served offline");
 }
+
+#[actix_web::test]
+async fn head_is_answered_like_get() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .send(actix_web::test::TestRequest::default().method(actix_web::http::Method::HEAD).uri("/fhir/metadata"))
+        .await;
+    response.assert_status(200);
+    assert!(response.header("content-type").unwrap().starts_with("application/fhir+json"));
+}
