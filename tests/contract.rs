@@ -114,3 +114,14 @@ async fn head_is_answered_like_get() {
     response.assert_status(200);
     assert!(response.header("content-type").unwrap().starts_with("application/fhir+json"));
 }
+
+#[actix_web::test]
+async fn a_wrong_method_on_a_known_path_is_405_with_allow() {
+    let app = TestApp::spawn().await;
+    let response = app.send(actix_web::test::TestRequest::patch().uri("/fhir/Patient/some-id")).await;
+    response.assert_status(405);
+    assert_eq!(response.header("allow").as_deref(), Some("GET, HEAD, PUT, DELETE"));
+    assert_eq!(response.first_issue().0, "not-supported");
+    app.send(actix_web::test::TestRequest::post().uri("/fhir/metadata")).await.assert_status(405);
+    app.get("/fhir/Observation/1").await.assert_status(404);
+}

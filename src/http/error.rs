@@ -80,13 +80,43 @@ pub fn outcome_response(status: StatusCode, issues: &[Issue]) -> HttpResponse {
     response.body(operation_outcome(issues).to_string())
 }
 
-/// Answers requests no route matched.
-pub async fn no_route() -> HttpResponse {
-    outcome_response(
-        StatusCode::NOT_FOUND,
-        &[Issue::error(
-            IssueType::NotSupported,
-            "No such endpoint, or the method is not supported on it. See /fhir/metadata and /docs.",
-        )],
-    )
+/// Answers requests no route matched: 405 with `Allow` when the path exists but not for this
+/// method, else 404.
+pub async fn no_route(req: actix_web::HttpRequest) -> HttpResponse {
+    match allowed_methods(req.path()) {
+        Some(allowed) => {
+            let mut response = outcome_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                &[Issue::error(
+                    IssueType::NotSupported,
+                    format!("{} is not supported here; use {allowed}.", req.method()),
+                )],
+            );
+            if let Ok(value) = HeaderValue::from_str(allowed) {
+                response.headers_mut().insert(header::ALLOW, value);
+            }
+            response
+        }
+        None => outcome_response(
+            StatusCode::NOT_FOUND,
+            &[Issue::error(IssueType::NotSupported, "No such endpoint. See /fhir/metadata and /docs.")],
+        ),
+    }
+}
+
+/// The methods served on a FHIR path, if the path is one this server knows.
+fn allowed_methods(path: &str) -> Option<&'static str> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    let known_type = |name: &str| crate::domain::resource::ResourceType::parse(name).is_some();
+    match segments.as_slice() {
+        ["fhir"] => Some("POST"),
+        ["fhir", "metadata"] => Some("GET, HEAD"),
+        ["fhir", t] if known_type(t) => Some("GET, HEAD, POST"),
+        ["fhir", t, "_search"] if known_type(t) => Some("POST"),
+        ["fhir", t, "_history"] if known_type(t) => Some("GET, HEAD"),
+        ["fhir", t, _] if known_type(t) => Some("GET, HEAD, PUT, DELETE"),
+        ["fhir", t, _, "_history"] if known_type(t) => Some("GET, HEAD"),
+        ["fhir", t, _, "_history", _] if known_type(t) => Some("GET, HEAD"),
+        _ => None,
+    }
 }
