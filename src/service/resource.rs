@@ -199,6 +199,19 @@ pub fn read<K: ResourceKind>(registry: &Registry, id: &str) -> Result<StoredReso
     registry.database().read(|conn| read_in::<K>(conn, &id))
 }
 
+/// Reads the current version if a database connection is free at once (`None` otherwise):
+/// a primary-key fetch, cheap enough to run on the request's own thread.
+pub fn read_if_connection_free<K: ResourceKind>(
+    registry: &Registry,
+    id: &str,
+) -> Option<Result<StoredResource, ServiceError>> {
+    let id = match parse_id::<K>(id) {
+        Ok(id) => id,
+        Err(error) => return Some(Err(error)),
+    };
+    registry.database().try_read(|conn| read_in::<K>(conn, &id))
+}
+
 /// Reads the current version with the caller's connection.
 pub(crate) fn read_in<K: ResourceKind>(
     conn: &mut DbConnection,

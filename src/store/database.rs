@@ -100,6 +100,14 @@ impl Database {
         f(&mut conn)
     }
 
+    /// Runs `f` on a read connection only if one is free right now; `None` otherwise. For
+    /// primary-key lookups that take microseconds, so the caller can skip the hop to a
+    /// blocking thread and never waits on the pool.
+    pub fn try_read<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Option<Result<T, E>> {
+        let mut conn = self.read_pool.try_get()?;
+        Some(f(&mut conn))
+    }
+
     /// Checks out a read connection directly (for callers that hold it across several steps).
     pub fn read_connection(&self) -> Result<PooledConnection, StoreError> {
         Ok(self.read_pool.get()?)
@@ -127,7 +135,8 @@ impl Database {
 fn build_pool(manager: ConnectionManager, size: u32) -> Result<DbPool, StoreError> {
     Ok(r2d2::Pool::builder()
         .max_size(size)
-        .min_idle(Some(1))
+        // Keep every connection open (min_idle = max_size): `try_read` only finds idle ones.
+        .min_idle(None)
         .connection_timeout(POOL_CHECKOUT_TIMEOUT)
         .build(manager)?)
 }
