@@ -33,6 +33,9 @@ macro_rules! history_operations {
         /// A history row to insert.
         #[derive(diesel::Insertable)]
         #[diesel(table_name = $crate::store::schema::$table)]
+        // NULL rather than DEFAULT for a deletion's missing JSON: on SQLite diesel can then
+        // insert many rows in one statement instead of one statement per row.
+        #[diesel(treat_none_as_default_value = false)]
         pub(super) struct NewHistoryRow<'a> {
             id: &'a str,
             version_id: i64,
@@ -90,7 +93,7 @@ macro_rules! history_operations {
             let row = h::$table
                 .filter(h::id.eq(id).and(h::version_id.eq(version_id)))
                 .select((h::id, h::version_id, h::last_updated, h::method, h::resource_json))
-                .first::<HistoryRow>(conn)
+                .get_result::<HistoryRow>(conn)
                 .optional()?;
             row.map(HistoryRow::into_entry).transpose()
         }

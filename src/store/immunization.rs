@@ -29,6 +29,9 @@ struct SearchRow {
 
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = immunization)]
+// NULL rather than DEFAULT for None: the columns have no default, and on SQLite diesel can then
+// insert many rows in one statement instead of one statement per row.
+#[diesel(treat_none_as_default_value = false)]
 pub(super) struct ImmunizationRow<'a> {
     id: &'a str,
     version_id: i64,
@@ -86,7 +89,7 @@ pub fn current(conn: &mut DbConnection, id: &str) -> Result<Option<CurrentVersio
             immunization::deleted,
             immunization::resource_json,
         ))
-        .first::<CurrentRow>(conn)
+        .get_result::<CurrentRow>(conn)
         .optional()?;
     Ok(row.map(CurrentRow::into_current))
 }

@@ -29,6 +29,9 @@ struct SearchRow {
 
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = patient)]
+// NULL rather than DEFAULT for None: the columns have no default, and on SQLite diesel can then
+// insert many rows in one statement instead of one statement per row.
+#[diesel(treat_none_as_default_value = false)]
 pub(super) struct PatientRow<'a> {
     id: &'a str,
     version_id: i64,
@@ -109,7 +112,7 @@ pub fn current(conn: &mut DbConnection, id: &str) -> Result<Option<CurrentVersio
     let row = patient::table
         .find(id)
         .select((patient::id, patient::version_id, patient::last_updated, patient::deleted, patient::resource_json))
-        .first::<CurrentRow>(conn)
+        .get_result::<CurrentRow>(conn)
         .optional()?;
     Ok(row.map(CurrentRow::into_current))
 }
@@ -121,7 +124,7 @@ pub fn live_birth_range(conn: &mut DbConnection, id: &str) -> Result<Option<Opti
         .find(id)
         .filter(patient::deleted.eq(false))
         .select((patient::birth_start, patient::birth_end))
-        .first::<(Option<i64>, Option<i64>)>(conn)
+        .get_result::<(Option<i64>, Option<i64>)>(conn)
         .optional()?;
     Ok(row.map(|(start, end)| match (start, end) {
         (Some(start), Some(end)) => Some(TimeRange { start: Timestamp(start), end: Timestamp(end) }),
