@@ -1,0 +1,17 @@
+-- GET /fhir/Patient/{id}: a random existing patient per request.
+dofile((os.getenv("BENCH_LUA_DIR") or "bench/lua") .. "/common.lua")
+
+local reqs, n
+function init(args)
+  bench.seed_random()
+  local ids = bench.lines("patient_ids.txt")
+  reqs = {}
+  for i, id in ipairs(ids) do
+    reqs[i] = wrk.format("GET", "/fhir/Patient/" .. id, { ["Accept"] = "application/fhir+json" })
+  end
+  n = #reqs
+end
+
+function request()
+  return reqs[math.random(n)]
+end
