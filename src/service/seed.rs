@@ -7,10 +7,13 @@
 //! missed visits. The output depends only on the random seed and today's date; resource ids
 //! are new on every run, so seeding twice adds a second set of people.
 //!
-//! Every resource goes through the same validation and rendering as a FHIR create, and is
-//! stored with the same rows (current row, search index, "create" history entry). Generation
-//! runs on worker threads, outside the write transactions; the database only inserts, one
-//! transaction per batch of patients.
+//! Each resource is built directly in the canonical form that validation of a FHIR create
+//! produces, with the search facts validation would extract, rendered by the same `render`, and
+//! stored with the same rows (current row, search index, "create" history entry). Running
+//! validation on every resource would double the cost of a run; the tests instead run every
+//! seeded resource through validation and check that it yields the same JSON and index.
+//! Generation runs on worker threads, outside the write transactions: the database only
+//! inserts, one transaction per batch of patients.
 
 mod names;
 mod person;
@@ -18,24 +21,25 @@ mod schedule;
 mod vaccines;
 
 use std::collections::HashMap;
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{Receiver, sync_channel};
 use std::time::{Duration, Instant};
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use time::Date;
 
 use super::{Registry, ServiceError};
 use crate::domain::codes::{CVX_SYSTEM, CodeTables, MVX_SYSTEM};
 use crate::domain::ids::{ResourceId, VersionId};
 use crate::domain::immunization::ImmunizationIndex;
-use crate::domain::patient::PatientIndex;
+use crate::domain::patient::{IndexedToken, PatientIndex};
 use crate::domain::resource::{ResourceType, StoredResource};
 use crate::domain::time::Timestamp;
+use crate::fhir::date::parse_search_value;
 use crate::fhir::outcome::{Issue, IssueType};
 use crate::fhir::resource::render;
-use crate::fhir::{immunization as fhir_immunization, patient as fhir_patient};
+use crate::fhir::text::normalize_for_search;
 use crate::store::{StoreError, bulk};
 
 pub use person::{MRN_SYSTEM, REGISTRY_ID_SYSTEM};
@@ -61,10 +65,20 @@ pub struct SeedReport {
     pub elapsed: Duration,
 }
 
-/// Patients per write transaction.
-const BATCH_PATIENTS: usize = 2_000;
+/// Patients generated and handed over together.
+const BATCH_PATIENTS: usize = 1_000;
+/// Batches stored per write transaction. Measured on SQLite: 2,000 patients per transaction is
+/// as fast as 1,000 to 4,000, and 10,000 or more is slower (the writer's savepoint journal and
+/// page cache outgrow memory); each transaction holds SQLite's write lock (about 2 seconds
+/// here), which a server running beside `izreg seed` waits for at most 10 seconds.
+const BATCHES_PER_TRANSACTION: usize = 2;
 /// Upper bound on generator threads (beyond it, the single SQLite writer is the bottleneck).
 const MAX_GENERATORS: usize = 4;
+/// Coding systems of Immunization.site and Immunization.route.
+const SITE_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v3-ActSite";
+const ROUTE_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration";
+/// Medical record numbers have 9 digits.
+const MRN_SPACE: u64 = 1_000_000_000;
 /// Immunizations a Patient may have at most (the id layout below has room for 1023).
 const MAX_DOSES_PER_PATIENT: usize = 1_023;
 
@@ -78,182 +92,223 @@ pub fn seed(registry: &Registry, options: &SeedOptions) -> Result<SeedReport, Se
         )));
     }
     let context = Context::new(registry.codes(), options.random_seed);
+    let settings = registry.database().write(|conn| bulk::begin_bulk_load(conn).map_err(ServiceError::from))?;
     let batches = options.patients.div_ceil(BATCH_PATIENTS);
     let generators =
         std::thread::available_parallelism().map_or(1, std::num::NonZero::get).clamp(1, MAX_GENERATORS).min(batches);
-    let (patients, immunizations) = std::thread::scope(|scope| -> Result<(usize, usize), ServiceError> {
-        // Worker w generates batches w, w + n, w + 2n, ... and hands them over in order through
-        // a channel of its own, so batches are written in order and at most one per worker
+    let outcome = std::thread::scope(|scope| -> Result<(usize, usize), ServiceError> {
+        // Worker w generates batches w, w + n, w + 2n, ... and hands them over through a
+        // channel of its own, so that batches are stored in order and at most one per worker
         // waits in memory.
         let mut outputs = Vec::with_capacity(generators);
         for worker in 0..generators {
-            let (sender, receiver) = sync_channel::<Result<Batch, ServiceError>>(1);
+            let (sender, receiver) = sync_channel::<Batch>(1);
             outputs.push(receiver);
             let context = &context;
             scope.spawn(move || {
                 for batch in (worker..batches).step_by(generators) {
                     let start = batch * BATCH_PATIENTS;
                     let end = (start + BATCH_PATIENTS).min(options.patients);
-                    let generated = context.batch(start..end);
-                    let failed = generated.is_err();
                     // A closed channel means the run stopped on an error: stop too.
-                    if sender.send(generated).is_err() || failed {
+                    if sender.send(context.batch(start..end)).is_err() {
                         break;
                     }
                 }
             });
         }
-        let (mut patients, mut immunizations) = (0, 0);
-        for batch in 0..batches {
-            // Receiving fails only if the worker panicked; the scope re-raises that panic.
-            let generated = outputs[batch % generators].recv().map_err(|_| StoreError::WriteAborted)??;
-            patients += generated.patients.len();
-            immunizations += generated.immunizations.len();
-            registry.database().write(move |conn| {
-                bulk::insert_patients(conn, &generated.patients)?;
-                bulk::insert_immunizations(conn, &generated.immunizations)?;
-                Ok::<(), ServiceError>(())
+        let mut stream = BatchStream { outputs, next: 0, batches, patients: 0, immunizations: 0 };
+        while stream.next < batches {
+            // The transaction takes the stream and gives it back: it stores batches as they
+            // arrive, so its rows need not all be in memory at once.
+            stream = registry.database().write(move |conn| {
+                let mut stream = stream;
+                for _ in 0..BATCHES_PER_TRANSACTION {
+                    let Some(batch) = stream.next_batch()? else { break };
+                    bulk::insert_patients(conn, &batch.patients)?;
+                    bulk::insert_immunizations(conn, &batch.immunizations)?;
+                }
+                Ok::<_, ServiceError>(stream)
             })?;
-            tracing::debug!(patients, immunizations, "seeded a batch");
+            tracing::debug!(patients = stream.patients, immunizations = stream.immunizations, "seeding");
         }
-        Ok((patients, immunizations))
-    })?;
+        Ok((stream.patients, stream.immunizations))
+    });
+    // Restore the connection settings even when the run failed.
+    let restored =
+        registry.database().write(move |conn| bulk::end_bulk_load(conn, settings).map_err(ServiceError::from));
+    let (patients, immunizations) = outcome?;
+    restored?;
     let elapsed = started.elapsed();
     tracing::info!(patients, immunizations, elapsed_ms = elapsed.as_millis(), "seeded the registry");
     Ok(SeedReport { patients, immunizations, elapsed })
 }
 
-/// The resources of one batch, validated and rendered, ready to insert.
+/// The generated batches, in order, as the workers hand them over.
+struct BatchStream {
+    outputs: Vec<Receiver<Batch>>,
+    next: usize,
+    batches: usize,
+    patients: usize,
+    immunizations: usize,
+}
+
+impl BatchStream {
+    /// The next batch; `None` after the last one.
+    fn next_batch(&mut self) -> Result<Option<Batch>, StoreError> {
+        if self.next >= self.batches {
+            return Ok(None);
+        }
+        // Receiving fails only if the worker panicked; the scope re-raises that panic.
+        let batch = self.outputs[self.next % self.outputs.len()].recv().map_err(|_| StoreError::WriteAborted)?;
+        self.next += 1;
+        self.patients += batch.patients.len();
+        self.immunizations += batch.immunizations.len();
+        Ok(Some(batch))
+    }
+}
+
+/// The resources of one batch, rendered and indexed, ready to insert.
 struct Batch {
     patients: Vec<(StoredResource, PatientIndex)>,
     immunizations: Vec<(StoredResource, ImmunizationIndex)>,
 }
 
 /// What every worker shares during a run.
-struct Context<'a> {
-    codes: &'a CodeTables,
+struct Context {
     random_seed: u64,
     today: Date,
-    now: Timestamp,
     ids: RunIds,
-    /// Display texts of the CVX and MVX codes used, from the code tables.
+    /// Display text of each CVX code seeded, from the code tables.
     displays: HashMap<&'static str, String>,
-    manufacturers: HashMap<&'static str, String>,
 }
 
-impl<'a> Context<'a> {
-    fn new(codes: &'a CodeTables, random_seed: u64) -> Self {
+impl Context {
+    fn new(codes: &CodeTables, random_seed: u64) -> Self {
         let now = Timestamp::now();
         let today = now.to_offset_date_time().map_or(Date::MIN, |t| t.date());
-        let collapse = |label: &str| label.split_whitespace().collect::<Vec<_>>().join(" ");
-        let displays =
-            vaccines::ALL.iter().filter_map(|p| codes.cvx(p.cvx).map(|c| (p.cvx, collapse(&c.label)))).collect();
-        let manufacturers =
-            vaccines::ALL.iter().filter_map(|p| codes.mvx(p.mvx).map(|m| (p.mvx, collapse(&m.label)))).collect();
-        Context { codes, random_seed, today, now, ids: RunIds::new(now), displays, manufacturers }
+        let displays = vaccines::ALL
+            .iter()
+            .filter_map(|p| codes.cvx(p.cvx).map(|c| (p.cvx, c.label.split_whitespace().collect::<Vec<_>>().join(" "))))
+            .collect();
+        Context { random_seed, today, ids: RunIds::new(now), displays }
     }
 
-    fn batch(&self, patients: std::ops::Range<usize>) -> Result<Batch, ServiceError> {
+    fn batch(&self, patients: std::ops::Range<usize>) -> Batch {
         let mut batch = Batch {
             patients: Vec::with_capacity(patients.len()),
-            immunizations: Vec::with_capacity(patients.len() * 24),
+            immunizations: Vec::with_capacity(patients.len() * 25),
         };
         for number in patients {
-            self.patient(number, &mut batch)?;
+            self.patient(number, &mut batch);
         }
-        Ok(batch)
+        batch
     }
 
     /// Generates Patient number `number` and its immunizations into `batch`.
-    fn patient(&self, number: usize, batch: &mut Batch) -> Result<(), ServiceError> {
+    fn patient(&self, number: usize, batch: &mut Batch) {
         // One generator per patient: a patient does not depend on batch size or thread count.
         let mut rng = SmallRng::seed_from_u64(mix(self.random_seed ^ mix(number as u64)));
         let person = person::Person::generate(&mut rng, self.today);
         let id = self.ids.id(number, 0);
         let registry_id = id.as_str().replace('-', "").to_ascii_uppercase();
         // A bijection of the patient number onto 9 digits (3^18 is coprime to 10^9): unique in a run.
-        const MRN_SPACE: u64 = 1_000_000_000;
         let scrambled = (number as u64 % MRN_SPACE) * 387_420_489 % MRN_SPACE;
         let mrn = format!("{:09}", (mix(self.random_seed) % MRN_SPACE + scrambled) % MRN_SPACE);
-        let valid = fhir_patient::validate(&person.to_fhir(&registry_id, &mrn), self.now)?;
-        let birth = valid.index.birth;
-        let resource = stored(&valid.canonical, ResourceType::Patient, id);
+        let (canonical, index) = person.to_fhir(&registry_id, &mrn);
+        let resource = stored(&canonical, ResourceType::Patient, id);
         let reference = format!("Patient/{}", resource.id);
-        batch.patients.push((resource, valid.index));
+        let patient_id = resource.id.clone();
+        batch.patients.push((resource, index));
 
         let doses = schedule::doses(&person, self.today, &mut rng);
         let site_and_route = rng.random_bool(0.85);
         for (slot, dose) in doses.iter().take(MAX_DOSES_PER_PATIENT).enumerate() {
-            let json = self.immunization(&reference, &person, dose, site_and_route, &mut rng);
-            let valid = fhir_immunization::validate(&json, self.codes, self.now)?;
-            fhir_immunization::check_against_patient(valid.index.occurrence, birth)?;
-            let resource = stored(&valid.canonical, ResourceType::Immunization, self.ids.id(number, slot + 1));
-            batch.immunizations.push((resource, valid.index));
+            let (canonical, index) =
+                self.immunization(&patient_id, &reference, &person, dose, site_and_route, &mut rng);
+            let resource = stored(&canonical, ResourceType::Immunization, self.ids.id(number, slot + 1));
+            batch.immunizations.push((resource, index));
         }
-        Ok(())
     }
 
-    /// The Immunization resource for one dose (without id and meta).
+    /// The Immunization resource for one dose (without id and meta), in the canonical element
+    /// order validation produces, and its search facts as validation extracts them.
     fn immunization(
         &self,
+        patient_id: &ResourceId,
         reference: &str,
         person: &person::Person,
         dose: &schedule::Dose,
         site_and_route: bool,
         rng: &mut SmallRng,
-    ) -> Value {
+    ) -> (Map<String, Value>, ImmunizationIndex) {
         let product = &dose.product;
         let lot = vaccines::lot(product, dose.date, rng);
-        let mut coding = json!({"system": CVX_SYSTEM, "code": product.cvx});
-        if let (Some(display), Some(object)) = (self.displays.get(product.cvx), coding.as_object_mut()) {
-            object.insert("display".into(), Value::String(display.clone()));
+        let occurrence = format_date(dose.date);
+        let mut coding = Map::with_capacity(3);
+        coding.insert("system".into(), CVX_SYSTEM.into());
+        coding.insert("code".into(), product.cvx.into());
+        if let Some(display) = self.displays.get(product.cvx) {
+            coding.insert("display".into(), display.as_str().into());
         }
-        let mut manufacturer = json!({"identifier": {"system": MVX_SYSTEM, "value": product.mvx}});
-        if let (Some(display), Some(object)) = (self.manufacturers.get(product.mvx), manufacturer.as_object_mut()) {
-            object.insert("display".into(), Value::String(display.clone()));
-        }
-        let mut immunization = json!({
+        let mut immunization = object(json!({
             "resourceType": "Immunization",
             "status": "completed",
             "vaccineCode": {"coding": [coding]},
             "patient": {"reference": reference},
-            "occurrenceDateTime": format_date(dose.date),
+            "occurrenceDateTime": occurrence,
             "primarySource": true,
-            "manufacturer": manufacturer,
+            "manufacturer": {"identifier": {"system": MVX_SYSTEM, "value": product.mvx}},
             "lotNumber": lot.number,
-            "expirationDate": format_date(lot.expiration),
-            "doseQuantity": {"value": product.volume_ml, "unit": "mL", "system": "http://unitsofmeasure.org", "code": "mL"}
-        });
-        if let (true, Some(object)) = (site_and_route, immunization.as_object_mut()) {
+            "expirationDate": format_date(lot.expiration)
+        }));
+        if site_and_route {
             if product.route.injected() {
                 let infant = (dose.date - person.birth).whole_days() < 3 * 365;
-                let left = rng.random_bool(0.5);
-                let (code, display) = match (infant, left) {
+                let (code, display) = match (infant, rng.random_bool(0.5)) {
                     (true, true) => ("LT", "left thigh"),
                     (true, false) => ("RT", "right thigh"),
                     (false, true) => ("LD", "left deltoid"),
                     (false, false) => ("RD", "right deltoid"),
                 };
-                object.insert(
+                immunization.insert(
                     "site".into(),
-                    json!({"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActSite", "code": code, "display": display}]}),
+                    json!({"coding": [{"system": SITE_SYSTEM, "code": code, "display": display}]}),
                 );
             }
             let (code, display) = product.route.coding();
-            object.insert(
+            immunization.insert(
                 "route".into(),
-                json!({"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RouteOfAdministration", "code": code, "display": display}]}),
+                json!({"coding": [{"system": ROUTE_SYSTEM, "code": code, "display": display}]}),
             );
         }
-        immunization
+        immunization.insert(
+            "doseQuantity".into(),
+            json!({"value": product.volume_ml, "unit": "mL", "system": "http://unitsofmeasure.org", "code": "mL"}),
+        );
+        let index = ImmunizationIndex {
+            patient_id: patient_id.clone(),
+            occurrence: parse_search_value(&occurrence),
+            status: "completed".to_owned(),
+            lot_number_normalized: Some(normalize_for_search(&lot.number)),
+            vaccine_codes: vec![IndexedToken { system: CVX_SYSTEM.to_owned(), value: product.cvx.to_owned() }],
+        };
+        (immunization, index)
     }
 }
 
 /// The stored form of a new resource, as a FHIR create renders it.
-fn stored(canonical: &serde_json::Map<String, Value>, resource_type: ResourceType, id: ResourceId) -> StoredResource {
+fn stored(canonical: &Map<String, Value>, resource_type: ResourceType, id: ResourceId) -> StoredResource {
     let last_updated = Timestamp::now();
     let json = render(canonical, resource_type, &id, VersionId::FIRST, last_updated);
     StoredResource { id, version_id: VersionId::FIRST, last_updated, json }
+}
+
+/// The object a `json!({...})` literal builds.
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
 }
 
 /// Resource ids of one run: UUID v7 (the form `ResourceId::generate` gives) made of the run's
@@ -309,33 +364,14 @@ fn pick<'a, T>(rng: &mut SmallRng, items: &'a [T]) -> &'a T {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::codes::{CvxCode, MvxCode};
 
-    /// The code tables shipped in `data/codes`, as the registry loads them.
+    /// The code tables shipped in `data/codes`, loaded as the registry loads them.
     fn shipped_codes() -> CodeTables {
-        #[derive(serde::Deserialize)]
-        struct Row {
-            code: String,
-            label: String,
-            status: String,
-        }
-        let read = |text: &str| -> Vec<Row> {
-            csv::ReaderBuilder::new()
-                .flexible(true)
-                .from_reader(text.as_bytes())
-                .deserialize::<Row>()
-                .collect::<Result<_, _>>()
-                .unwrap()
-        };
-        let cvx = read(include_str!("../../data/codes/aira-cvx.csv"))
-            .into_iter()
-            .map(|r| CvxCode { code: r.code.trim().into(), label: r.label, status: r.status, vaccine_group: None })
-            .collect();
-        let mvx = read(include_str!("../../data/codes/aira-mvx.csv"))
-            .into_iter()
-            .map(|r| MvxCode { code: r.code.trim().into(), label: r.label, status: r.status })
-            .collect();
-        CodeTables::new(cvx, mvx)
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("codes.db").to_string_lossy().into_owned();
+        crate::service::migrate(&url).unwrap();
+        let mut conn = crate::store::connection::establish(&url).unwrap();
+        crate::store::code_tables::load(&mut conn).unwrap()
     }
 
     #[test]
@@ -365,12 +401,44 @@ mod tests {
     }
 
     #[test]
-    fn generated_resources_pass_validation() {
+    fn generated_resources_are_what_validation_of_a_create_yields() {
         let codes = shipped_codes();
         let context = Context::new(&codes, 42);
-        let batch = context.batch(0..300).unwrap();
-        assert_eq!(batch.patients.len(), 300);
-        let per_patient = batch.immunizations.len() as f64 / 300.0;
+        let batch = context.batch(0..400);
+        let now = Timestamp::now();
+        assert_eq!(batch.patients.len(), 400);
+        let per_patient = batch.immunizations.len() as f64 / 400.0;
         assert!((8.0..40.0).contains(&per_patient), "{per_patient} immunizations per patient");
+
+        let mut births = HashMap::new();
+        for (resource, index) in &batch.patients {
+            let value: Value = serde_json::from_str(&resource.json).unwrap();
+            let valid = crate::fhir::patient::validate(&value, now).unwrap();
+            assert_eq!(&valid.index, index);
+            let rendered = render(
+                &valid.canonical,
+                ResourceType::Patient,
+                &resource.id,
+                resource.version_id,
+                resource.last_updated,
+            );
+            assert_eq!(rendered, resource.json);
+            births.insert(resource.id.clone(), valid.index.birth);
+        }
+        for (resource, index) in &batch.immunizations {
+            let value: Value = serde_json::from_str(&resource.json).unwrap();
+            let valid = crate::fhir::immunization::validate(&value, &codes, now).unwrap();
+            assert_eq!(&valid.index, index);
+            let rendered = render(
+                &valid.canonical,
+                ResourceType::Immunization,
+                &resource.id,
+                resource.version_id,
+                resource.last_updated,
+            );
+            assert_eq!(rendered, resource.json);
+            let birth = births[&index.patient_id];
+            crate::fhir::immunization::check_against_patient(index.occurrence, birth).unwrap();
+        }
     }
 }

@@ -1,4 +1,6 @@
 -- FHIR core: Patient and Immunization, current + history tables, search index tables, code tables.
+-- Index tables (small rows) are WITHOUT ROWID; history tables keep a rowid because their rows
+-- carry whole resources (SQLite advises rowid tables for rows this large).
 -- Times are BIGINT microseconds since the Unix epoch (UTC): identical on both backends, exact to
 -- compare and sort. Date-valued search parameters are stored as half-open ranges [start, end) so
 -- that partial dates (a year, a month) search correctly. *_sort columns are NOT NULL copies of a
@@ -30,7 +32,7 @@ CREATE TABLE patient_history (
     method TEXT NOT NULL,
     resource_json TEXT,
     PRIMARY KEY (id, version_id)
-) WITHOUT ROWID;
+);
 CREATE INDEX patient_history_last_updated ON patient_history (last_updated, id, version_id);
 
 -- One row per distinct name part: part is family, given, prefix, suffix or text.
@@ -89,7 +91,7 @@ CREATE TABLE immunization_history (
     method TEXT NOT NULL,
     resource_json TEXT,
     PRIMARY KEY (id, version_id)
-) WITHOUT ROWID;
+);
 CREATE INDEX immunization_history_last_updated ON immunization_history (last_updated, id, version_id);
 
 -- Every coding of Immunization.vaccineCode; system is '' when the coding has none.

@@ -1,16 +1,22 @@
 //! Synthetic people: name, sex, birth date, Minnesota address, phone, parent contact, and their
 //! FHIR Patient JSON.
 
+use std::collections::BTreeSet;
+
 use rand::Rng;
 use rand::rngs::SmallRng;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use time::Date;
 
 use super::names::{CITIES, City, FAMILY, FEMALE_GIVEN, MALE_GIVEN, STREET_SUFFIXES, STREETS};
-use super::{add_days, format_date, pick};
+use super::{add_days, format_date, object, pick};
+use crate::domain::patient::{IndexedName, IndexedToken, NamePart, PatientIndex};
+use crate::fhir::date::parse_search_value;
+use crate::fhir::patient::normalize_postal_code;
+use crate::fhir::text::normalize_for_search;
 
 /// System of the state registry identifier given to seeded Patients.
-pub const REGISTRY_ID_SYSTEM: &str = "urn:oid:2.16.840.1.113883.4.3.27";
+pub const REGISTRY_ID_SYSTEM: &str = "urn:izreg:registry-id";
 /// System of the medical record numbers given to seeded Patients.
 pub const MRN_SYSTEM: &str = "urn:izreg:seed:mrn";
 
@@ -18,8 +24,11 @@ const IDENTIFIER_TYPE_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v2-0
 const CONTACT_ROLE_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v2-0131";
 const FAMILY_ROLE_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v3-RoleCode";
 
-/// Share of seeded people who are adults (19 and older); the rest are 0 to 18 years old.
-const ADULT_SHARE: f64 = 0.05;
+/// Share of seeded people who are adults (19 and older); the rest are 0 to 18 years old. A
+/// statewide registry holds everyone vaccinated in the state, so the mix follows the census
+/// (about 23% of Minnesotans are under 18). With the schedule's doses this gives about 11
+/// immunizations per person: children ~24, adults ~8.
+const ADULT_SHARE: f64 = 0.77;
 /// Children are born at most this many days before today (19 years).
 const CHILD_MAX_AGE_DAYS: i64 = 19 * 365 + 4;
 
@@ -134,9 +143,11 @@ impl Person {
         Person { birth, sex, adult, given, family, line, city, zip, phone, parent }
     }
 
-    /// The Patient resource (without id and meta: the store adds them).
-    pub(super) fn to_fhir(&self, registry_id: &str, mrn: &str) -> Value {
-        let mut patient = json!({
+    /// The Patient resource (without id and meta: the store adds them), in the canonical element
+    /// order validation produces, and its search facts as validation extracts them.
+    pub(super) fn to_fhir(&self, registry_id: &str, mrn: &str) -> (Map<String, Value>, PatientIndex) {
+        let birth_date = format_date(self.birth);
+        let mut patient = object(json!({
             "resourceType": "Patient",
             "identifier": [
                 {
@@ -156,7 +167,7 @@ impl Person {
             "name": [{"use": "official", "family": self.family, "given": self.given}],
             "telecom": [{"system": "phone", "value": self.phone, "use": "home"}],
             "gender": self.sex.code(),
-            "birthDate": format_date(self.birth),
+            "birthDate": birth_date,
             "address": [{
                 "use": "home",
                 "type": "physical",
@@ -166,10 +177,10 @@ impl Person {
                 "postalCode": self.zip,
                 "country": "US"
             }]
-        });
-        if let (Some(parent), Some(object)) = (&self.parent, patient.as_object_mut()) {
+        }));
+        if let Some(parent) = &self.parent {
             let (code, display) = if parent.mother { ("MTH", "mother") } else { ("FTH", "father") };
-            object.insert(
+            patient.insert(
                 "contact".into(),
                 json!([{
                     "relationship": [
@@ -181,7 +192,37 @@ impl Person {
                 }]),
             );
         }
-        patient
+        (patient, self.index(registry_id, mrn, &birth_date))
+    }
+
+    /// What `fhir::patient::validate` extracts from [`Person::to_fhir`]'s resource (a test checks
+    /// that the two agree).
+    fn index(&self, registry_id: &str, mrn: &str, birth_date: &str) -> PatientIndex {
+        let mut names = BTreeSet::new();
+        names.insert((NamePart::Family.as_str(), self.family.as_str(), NamePart::Family));
+        for given in &self.given {
+            names.insert((NamePart::Given.as_str(), given, NamePart::Given));
+        }
+        let identifiers: BTreeSet<IndexedToken> = [(REGISTRY_ID_SYSTEM, registry_id), (MRN_SYSTEM, mrn)]
+            .into_iter()
+            .map(|(system, value)| IndexedToken { system: system.to_owned(), value: value.to_owned() })
+            .collect();
+        PatientIndex {
+            family_sort: normalize_for_search(&self.family),
+            birth: parse_search_value(birth_date),
+            gender: Some(self.sex.code().to_owned()),
+            active: true,
+            names: names
+                .into_iter()
+                .map(|(_, exact, part)| IndexedName {
+                    part,
+                    exact: exact.to_owned(),
+                    normalized: normalize_for_search(exact),
+                })
+                .collect(),
+            identifiers: identifiers.into_iter().collect(),
+            postal_codes: vec![normalize_postal_code(self.zip)],
+        }
     }
 }
 
@@ -221,6 +262,6 @@ mod tests {
             let zip: u32 = person.zip.parse().unwrap();
             assert!((55_001..=56_763).contains(&zip), "{zip}");
         }
-        assert!((40..=180).contains(&adults), "about 5% adults: {adults}");
+        assert!((1_460..=1_620).contains(&adults), "about 77% adults: {adults}");
     }
 }
