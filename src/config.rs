@@ -23,6 +23,8 @@ pub struct Settings {
     pub public_base_url: Option<String>,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
+    /// Tokens, keys and the password policy (`[auth]` in the file).
+    pub auth: crate::service::session::AuthSettings,
 }
 
 impl Default for Settings {
@@ -34,6 +36,7 @@ impl Default for Settings {
             max_body_bytes: 4 * 1024 * 1024,
             public_base_url: None,
             workers: 0,
+            auth: crate::service::session::AuthSettings::default(),
         }
     }
 }

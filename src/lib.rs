@@ -3,6 +3,7 @@
 //! Layers (see `ARCHITECTURE.md`): `http` -> `service` -> `store`, with the pure `fhir` and
 //! `domain` modules shared by all. `startup` builds the app for `main` and for the tests.
 
+pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod fhir;

@@ -1,4 +1,4 @@
-//! The `izreg` command: serve, migrate, openapi, seed.
+//! The `izreg` command: serve, migrate, openapi, seed, bootstrap, audit verify, notices.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +53,40 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Creates the health department's organization and its first state administrator on an
+    /// empty registry. The password is read from standard input (one line).
+    Bootstrap {
+        /// The health department's name.
+        #[arg(long)]
+        organization: String,
+        /// The administrator's username.
+        #[arg(long)]
+        username: String,
+        /// The administrator's display name.
+        #[arg(long, default_value = "State administrator")]
+        display_name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Audit trail tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Queues the data use agreement expiry reminders due today (run daily).
+    QueueNotices {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Checks the hash chain; reports the first broken link (exit status 1 when broken).
+    Verify {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 fn settings(cli_config: Option<&PathBuf>, database: &DatabaseArgs) -> Result<Settings, String> {
@@ -87,7 +121,7 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Seed { patients, seed, database } => {
             let settings = settings(cli.config.as_ref(), &database)?;
             let options = izreg::startup::database_options(&settings);
-            let registry = izreg::service::Registry::start(&options).map_err(|e| e.to_string())?;
+            let registry = izreg::service::Registry::start(&options, &settings.auth).map_err(|e| e.to_string())?;
             let report = izreg::service::seed::seed(
                 &registry,
                 &izreg::service::seed::SeedOptions { patients, random_seed: seed },
@@ -101,7 +135,54 @@ fn run(cli: Cli) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Bootstrap { organization, username, display_name, database } => {
+            let settings = settings(cli.config.as_ref(), &database)?;
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password).map_err(|e| format!("cannot read the password: {e}"))?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let options = izreg::startup::database_options(&settings);
+            let registry = izreg::service::Registry::start(&options, &settings.auth).map_err(|e| e.to_string())?;
+            let (organization, user) = izreg::service::user::bootstrap_state_admin(
+                &registry,
+                &organization,
+                &username,
+                &display_name,
+                password,
+            )
+            .map_err(|e| describe(&e))?;
+            println!("organization {} user {}", organization.id, user.id);
+            Ok(())
+        }
+        Command::Audit { command: AuditCommand::Verify { database } } => {
+            let settings = settings(cli.config.as_ref(), &database)?;
+            let mut conn = izreg::store::connection::establish(&settings.database_url).map_err(|e| e.to_string())?;
+            let report = izreg::service::audit::verify_chain(&mut conn).map_err(|e| e.to_string())?;
+            match report.first_broken {
+                None => {
+                    println!("audit chain intact: {} events", report.events);
+                    Ok(())
+                }
+                Some(seq) => {
+                    Err(format!("audit chain broken at event {seq} ({} events verified before it)", report.events))
+                }
+            }
+        }
+        Command::QueueNotices { database } => {
+            let settings = settings(cli.config.as_ref(), &database)?;
+            let options = izreg::startup::database_options(&settings);
+            let registry = izreg::service::Registry::start(&options, &settings.auth).map_err(|e| e.to_string())?;
+            let queued = izreg::service::agreement::queue_expiry_notices(&registry, izreg::domain::agreement::today())
+                .map_err(|e| describe(&e))?;
+            println!("{queued} notices queued");
+            Ok(())
+        }
     }
+}
+
+/// A service error as one line for the terminal.
+fn describe(error: &izreg::service::ServiceError) -> String {
+    let (_, issues) = error.status_and_issues();
+    issues.iter().map(|i| i.diagnostics.clone()).collect::<Vec<_>>().join(" ")
 }
 
 fn main() -> ExitCode {

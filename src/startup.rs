@@ -71,6 +71,7 @@ pub fn app(
         .app_data(web::Data::new(http_settings))
         .configure(http::configure)
         .split_for_parts();
+    let spec = http::openapi::finish(spec);
     app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
         .default_service(web::to(http::error::no_route))
         .wrap(from_fn(head_as_get))
@@ -110,7 +111,8 @@ async fn log_request(
 /// Opens the registry and serves until SIGTERM/SIGINT, then drains in-flight requests.
 pub async fn serve(settings: Settings) -> Result<(), StartupError> {
     let options = database_options(&settings);
-    let registry = web::block(move || Registry::start(&options))
+    let auth = settings.auth.clone();
+    let registry = web::block(move || Registry::start(&options, &auth))
         .await
         .map_err(|_| StartupError::Run(std::io::Error::other("start-up was interrupted")))??;
     let http_settings = http_settings(&settings);
@@ -124,7 +126,8 @@ pub async fn serve(settings: Settings) -> Result<(), StartupError> {
         server.bind(&settings.bind).map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?;
     tracing::info!(address = %settings.bind, backend = ?registry.database().backend(), "izreg is listening");
     server.run().await.map_err(StartupError::Run)?;
-    tracing::info!("stopped; flushing the database");
+    tracing::info!("stopped; flushing the audit trail and the database");
+    registry.audit().close();
     drop(registry);
     Ok(())
 }

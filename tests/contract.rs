@@ -28,7 +28,13 @@ fn every_operation_documents_its_errors_and_has_a_unique_id() {
             let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
             assert!(ids.insert(id.to_owned()), "duplicate operationId {id}");
             let responses = operation["responses"].as_object().unwrap();
-            if path.starts_with("/fhir") && path != "/fhir/metadata" {
+            let public = operation["security"]
+                .as_array()
+                .is_some_and(|r| r.iter().all(|x| x.as_object().is_some_and(|o| o.is_empty())));
+            if !public {
+                assert!(responses.contains_key("401"), "{method} {path} needs a token but documents no 401");
+            }
+            if path.starts_with("/fhir") && !public {
                 assert!(
                     responses.keys().any(|status| status.starts_with('4')),
                     "{method} {path} documents no error response"

@@ -25,7 +25,11 @@ use izreg::store::schema::{
 use izreg::store::{self, DatabaseOptions, DbConnection, StoreError};
 
 fn start(database: &TestDatabase) -> Arc<Registry> {
-    Registry::start(&DatabaseOptions { url: database.url.clone(), pool_size: 4 }).expect("the registry starts")
+    Registry::start(
+        &DatabaseOptions { url: database.url.clone(), pool_size: 4 },
+        &izreg::service::session::AuthSettings::default(),
+    )
+    .expect("the registry starts")
 }
 
 fn seeded(database: &TestDatabase, patients: usize, random_seed: u64) -> (Arc<Registry>, SeedReport) {

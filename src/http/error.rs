@@ -66,7 +66,16 @@ impl ResponseError for ApiError {
             tracing::error!(error = ?error, "request failed");
         }
         let (status, issues) = self.status_and_issues();
-        outcome_response(status, &issues)
+        let mut response = outcome_response(status, &issues);
+        if status == StatusCode::UNAUTHORIZED {
+            // RFC 6750: say how to authenticate, and (when a token was sent) why it failed.
+            let description = issues.first().map(|i| i.diagnostics.replace('"', "'")).unwrap_or_default();
+            let value = format!("Bearer realm=\"izreg\", error=\"invalid_token\", error_description=\"{description}\"");
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+            }
+        }
+        response
     }
 }
 

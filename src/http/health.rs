@@ -8,6 +8,7 @@ use crate::service::Registry;
 /// The process is up and serving HTTP.
 #[utoipa::path(
     get, path = "/health/live", tag = "Health", operation_id = "live",
+    security(()),
     responses((status = 200, description = "Alive.", body = HealthStatus))
 )]
 #[get("/health/live")]
@@ -18,6 +19,7 @@ pub async fn live() -> HttpResponse {
 /// The server can serve requests: the database answers.
 #[utoipa::path(
     get, path = "/health/ready", tag = "Health", operation_id = "ready",
+    security(()),
     responses(
         (status = 200, description = "Ready.", body = HealthStatus),
         (status = 503, description = "The database does not answer.", body = HealthStatus),

@@ -2,6 +2,10 @@
 //! types. No SQL and no policy here: a handler extracts, calls one service function inside
 //! `web::block` (diesel is blocking) and maps the result.
 
+pub mod account;
+pub mod admin;
+pub mod agreement;
+pub mod auth;
 pub mod error;
 pub mod fhir_io;
 pub mod health;
@@ -18,9 +22,42 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers every documented route.
 pub fn configure(config: &mut ServiceConfig<'_>) {
-    config.service(health::live).service(health::ready).service(
+    config
+        .service(health::live)
+        .service(health::ready)
+        .service(auth::token)
+        .service(auth::logout)
+        .service(auth::change_password)
+        .service(auth::jwks)
+        .service(admin::create_organization)
+        .service(admin::list_organizations)
+        .service(admin::read_organization)
+        .service(admin::enrol_facilities)
+        .service(admin::create_facility)
+        .service(admin::list_facilities)
+        .service(admin::register_client)
+        .service(admin::list_clients)
+        .service(admin::deactivate_client)
+        .service(agreement::expiring_agreements)
+        .service(agreement::create_agreement)
+        .service(agreement::list_agreements)
+        .service(agreement::read_agreement)
+        .service(agreement::activate_agreement)
+        .service(agreement::terminate_agreement)
+        .service(agreement::agreement_notices)
+        .service(account::create_user)
+        .service(account::list_users)
+        .service(account::read_me)
+        .service(account::update_me)
+        .service(account::change_my_password)
+        .service(account::set_my_security_questions)
+        .service(account::read_user)
+        .service(account::deactivate_user)
+        .service(account::reactivate_user);
+    config.service(
         scope::scope("/fhir")
             .wrap(from_fn(fhir_io::negotiate_json))
+            .service(auth::smart_configuration)
             .service(system::metadata)
             .service(system::transaction)
             .configure(patient::configure)

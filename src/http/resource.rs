@@ -5,6 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
+use super::auth::Caller;
 use super::error::ApiError;
 use super::fhir_io::{
     FhirJson, fhir_base, fhir_response, if_match, if_none_exist, prefer, query_params, resource_response,
@@ -17,13 +18,14 @@ use crate::service::resource::{self, CreateOutcome, search_link, searchset_json}
 /// `POST /{type}`.
 pub async fn create<K: ResourceKind>(
     registry: web::Data<Registry>,
+    caller: Caller,
     req: HttpRequest,
     body: FhirJson,
 ) -> Result<HttpResponse, ApiError> {
     let prefer = prefer(&req);
     let condition = if_none_exist(&req)?.map(|q| resource::parse_condition::<K>(&q)).transpose()?;
     let base = fhir_base(&req);
-    let outcome = web::block(move || resource::create::<K>(&registry, &body.0, condition)).await??;
+    let outcome = web::block(move || resource::create::<K>(&registry, &caller.0, &body.0, condition)).await??;
     Ok(match outcome {
         CreateOutcome::Created(stored) => {
             resource_response(StatusCode::CREATED, K::TYPE, stored, &base, true, prefer.return_preference)
@@ -37,15 +39,16 @@ pub async fn create<K: ResourceKind>(
 /// `GET /{type}/{id}`.
 pub async fn read<K: ResourceKind>(
     registry: web::Data<Registry>,
+    caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let base = fhir_base(&req);
     // A read by id is one indexed row fetch: when a connection is free, doing it here saves the
     // hand-off to the blocking pool (a large share of the cost of a read on two cores).
-    let stored = match resource::read_if_connection_free::<K>(&registry, &id) {
+    let stored = match resource::read_if_connection_free::<K>(&registry, &caller.0, &id) {
         Some(result) => result?,
-        None => web::block(move || resource::read::<K>(&registry, &id)).await??,
+        None => web::block(move || resource::read::<K>(&registry, &caller.0, &id)).await??,
     };
     Ok(resource_response(
         StatusCode::OK,
@@ -60,12 +63,13 @@ pub async fn read<K: ResourceKind>(
 /// `GET /{type}/{id}/_history/{version_id}`.
 pub async fn vread<K: ResourceKind>(
     registry: web::Data<Registry>,
+    caller: Caller,
     req: HttpRequest,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let base = fhir_base(&req);
     let (id, version) = path.into_inner();
-    let stored = web::block(move || resource::vread::<K>(&registry, &id, &version)).await??;
+    let stored = web::block(move || resource::vread::<K>(&registry, &caller.0, &id, &version)).await??;
     Ok(resource_response(
         StatusCode::OK,
         K::TYPE,
@@ -79,6 +83,7 @@ pub async fn vread<K: ResourceKind>(
 /// `PUT /{type}/{id}`.
 pub async fn update<K: ResourceKind>(
     registry: web::Data<Registry>,
+    caller: Caller,
     req: HttpRequest,
     id: web::Path<String>,
     body: FhirJson,
@@ -86,16 +91,17 @@ pub async fn update<K: ResourceKind>(
     let prefer = prefer(&req);
     let if_match = if_match(&req)?;
     let base = fhir_base(&req);
-    let stored = web::block(move || resource::update::<K>(&registry, &id, &body.0, if_match)).await??;
+    let stored = web::block(move || resource::update::<K>(&registry, &caller.0, &id, &body.0, if_match)).await??;
     Ok(resource_response(StatusCode::OK, K::TYPE, stored, &base, true, prefer.return_preference))
 }
 
 /// `DELETE /{type}/{id}`.
 pub async fn delete<K: ResourceKind>(
     registry: web::Data<Registry>,
+    caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let outcome = web::block(move || resource::delete::<K>(&registry, &id)).await??;
+    let outcome = web::block(move || resource::delete::<K>(&registry, &caller.0, &id)).await??;
     let mut response = HttpResponse::NoContent();
     if let resource::DeleteOutcome::Deleted(version) = outcome {
         response.insert_header((actix_web::http::header::ETAG, format!("W/\"{version}\"")));
@@ -106,6 +112,7 @@ pub async fn delete<K: ResourceKind>(
 /// `GET /{type}/{id}/_history` (`id` given) or `GET /{type}/_history`.
 pub async fn history<K: ResourceKind>(
     registry: web::Data<Registry>,
+    caller: Caller,
     req: HttpRequest,
     id: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -116,7 +123,8 @@ pub async fn history<K: ResourceKind>(
         Some(id) => format!("{}/{id}/_history", K::TYPE),
         None => format!("{}/_history", K::TYPE),
     };
-    let page = web::block(move || resource::history::<K>(&registry, id.as_deref(), &params, lenient)).await??;
+    let page =
+        web::block(move || resource::history::<K>(&registry, &caller.0, id.as_deref(), &params, lenient)).await??;
     let self_link = search_link(&base, &path, &page.link_params, None);
     let next_link = page.next_cursor.as_deref().map(|c| search_link(&base, &path, &page.link_params, Some(c)));
     let json = history_bundle(&base, K::TYPE, &page.entries, &self_link, next_link.as_deref()).map_err(|e| {
@@ -128,13 +136,14 @@ pub async fn history<K: ResourceKind>(
 /// `GET /{type}?...` and `POST /{type}/_search`.
 pub async fn search<K: ResourceKind>(
     registry: web::Data<Registry>,
+    caller: Caller,
     req: HttpRequest,
     params: Vec<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let lenient = prefer(&req).lenient;
     let base = fhir_base(&req);
     let json = web::block(move || -> Result<String, crate::service::ServiceError> {
-        let result = resource::search::<K>(&registry, &params, lenient)?;
+        let result = resource::search::<K>(&registry, &caller.0, &params, lenient)?;
         searchset_json(&base, K::TYPE, &result)
     })
     .await??;
@@ -160,6 +169,7 @@ macro_rules! resource_endpoints {
     ) => {
         use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 
+        use $crate::http::auth::Caller;
         use $crate::http::error::ApiError;
         use $crate::http::fhir_io::{FhirJson, SearchForm};
         use $crate::http::schema;
@@ -175,6 +185,7 @@ macro_rules! resource_endpoints {
             ),
             request_body(content = $schema, content_type = "application/fhir+json", description = "The resource to create (application/json is accepted too)."),
             responses(
+                (status = 403, description = "The role or the token's scopes do not allow this, or the organization's data use agreement is not active.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
                 (status = 201, description = "Created.", body = $schema, content_type = "application/fhir+json",
                     headers(("Location" = String, description = "URL of the new version."), ("ETag" = String, description = "W/\"1\""), ("Last-Modified" = String, description = "When it was stored."))),
                 (status = 200, description = "If-None-Exist matched one existing resource; nothing was created.", body = $schema, content_type = "application/fhir+json"),
@@ -186,8 +197,8 @@ macro_rules! resource_endpoints {
             )
         )]
         #[post($type_path)]
-        pub async fn create(registry: web::Data<Registry>, req: HttpRequest, body: FhirJson) -> Result<HttpResponse, ApiError> {
-            $crate::http::resource::create::<$kind>(registry, req, body).await
+        pub async fn create(registry: web::Data<Registry>, caller: Caller, req: HttpRequest, body: FhirJson) -> Result<HttpResponse, ApiError> {
+            $crate::http::resource::create::<$kind>(registry, caller, req, body).await
         }
 
         /// Searches (GET). Results come in pages linked by `next`.
@@ -195,14 +206,15 @@ macro_rules! resource_endpoints {
             get, path = $type_path, tag = $tag, operation_id = $search_op,
             params($search_params, ("Prefer" = Option<String>, Header, description = "handling=lenient ignores unknown parameters instead of answering 400.")),
             responses(
+                (status = 403, description = "The role or the token's scopes do not allow this, or the organization's data use agreement is not active.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
                 (status = 200, description = "A searchset Bundle.", body = schema::Bundle, content_type = "application/fhir+json"),
                 (status = 400, description = "Unknown parameter or modifier, malformed value, or a cursor not issued for this search.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
             )
         )]
         #[get($type_path)]
-        pub async fn search(registry: web::Data<Registry>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+        pub async fn search(registry: web::Data<Registry>, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
             let params = $crate::http::fhir_io::query_params(&req);
-            $crate::http::resource::search::<$kind>(registry, req, params).await
+            $crate::http::resource::search::<$kind>(registry, caller, req, params).await
         }
 
         /// Searches (POST): the same parameters as a form body (keeps them out of URLs and logs).
@@ -211,14 +223,15 @@ macro_rules! resource_endpoints {
             params(("Prefer" = Option<String>, Header, description = "handling=lenient ignores unknown parameters.")),
             request_body(content = $search_params, content_type = "application/x-www-form-urlencoded", description = "Search parameters, as for GET."),
             responses(
+                (status = 403, description = "The role or the token's scopes do not allow this, or the organization's data use agreement is not active.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
                 (status = 200, description = "A searchset Bundle.", body = schema::Bundle, content_type = "application/fhir+json"),
                 (status = 400, description = "Invalid search.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
                 (status = 415, description = "Not a form body.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
             )
         )]
         #[post($search_path)]
-        pub async fn search_post(registry: web::Data<Registry>, req: HttpRequest, form: SearchForm) -> Result<HttpResponse, ApiError> {
-            $crate::http::resource::search::<$kind>(registry, req, form.0).await
+        pub async fn search_post(registry: web::Data<Registry>, caller: Caller, req: HttpRequest, form: SearchForm) -> Result<HttpResponse, ApiError> {
+            $crate::http::resource::search::<$kind>(registry, caller, req, form.0).await
         }
 
         /// History of every resource of this type, newest first.
@@ -226,13 +239,14 @@ macro_rules! resource_endpoints {
             get, path = $type_history_path, tag = $tag, operation_id = $type_history_op,
             params(schema::HistoryParams),
             responses(
+                (status = 403, description = "The role or the token's scopes do not allow this, or the organization's data use agreement is not active.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
                 (status = 200, description = "A history Bundle.", body = schema::Bundle, content_type = "application/fhir+json"),
                 (status = 400, description = "Invalid parameter.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
             )
         )]
         #[get($type_history_path)]
-        pub async fn type_history(registry: web::Data<Registry>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
-            $crate::http::resource::history::<$kind>(registry, req, None).await
+        pub async fn type_history(registry: web::Data<Registry>, caller: Caller, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+            $crate::http::resource::history::<$kind>(registry, caller, req, None).await
         }
 
         /// Reads the current version.
@@ -240,6 +254,7 @@ macro_rules! resource_endpoints {
             get, path = $instance_path, tag = $tag, operation_id = $read_op,
             params(("id" = String, Path, description = "Logical id.")),
             responses(
+                (status = 403, description = "The role or the token's scopes do not allow this, or the organization's data use agreement is not active.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
                 (status = 200, description = "The resource.", body = $schema, content_type = "application/fhir+json",
                     headers(("ETag" = String, description = "W/\"<version>\""), ("Last-Modified" = String, description = "When the version was stored."))),
                 (status = 404, description = "No such resource.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
@@ -247,8 +262,8 @@ macro_rules! resource_endpoints {
             )
         )]
         #[get($instance_path)]
-        pub async fn read(registry: web::Data<Registry>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-            $crate::http::resource::read::<$kind>(registry, req, id).await
+        pub async fn read(registry: web::Data<Registry>, caller: Caller, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+            $crate::http::resource::read::<$kind>(registry, caller, req, id).await
         }
 
         /// Reads one version.
@@ -256,14 +271,15 @@ macro_rules! resource_endpoints {
             get, path = $version_path, tag = $tag, operation_id = $vread_op,
             params(("id" = String, Path, description = "Logical id."), ("version_id" = String, Path, description = "Version id (meta.versionId).")),
             responses(
+                (status = 403, description = "The role or the token's scopes do not allow this, or the organization's data use agreement is not active.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
                 (status = 200, description = "That version.", body = $schema, content_type = "application/fhir+json"),
                 (status = 404, description = "No such resource or version.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
                 (status = 410, description = "That version is the deletion.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
             )
         )]
         #[get($version_path)]
-        pub async fn vread(registry: web::Data<Registry>, req: HttpRequest, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
-            $crate::http::resource::vread::<$kind>(registry, req, path).await
+        pub async fn vread(registry: web::Data<Registry>, caller: Caller, req: HttpRequest, path: web::Path<(String, String)>) -> Result<HttpResponse, ApiError> {
+            $crate::http::resource::vread::<$kind>(registry, caller, req, path).await
         }
 
         /// Replaces the current version. The body's id must equal the URL's. `If-Match` makes
@@ -277,6 +293,7 @@ macro_rules! resource_endpoints {
             ),
             request_body(content = $schema, content_type = "application/fhir+json", description = "The new version (with the same id)."),
             responses(
+                (status = 403, description = "The role or the token's scopes do not allow this, or the organization's data use agreement is not active.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
                 (status = 200, description = "Updated.", body = $schema, content_type = "application/fhir+json",
                     headers(("Location" = String, description = "URL of the new version."), ("ETag" = String, description = "W/\"<version>\""))),
                 (status = 400, description = "Malformed resource, or the body id does not match the URL.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
@@ -288,8 +305,8 @@ macro_rules! resource_endpoints {
             )
         )]
         #[put($instance_path)]
-        pub async fn update(registry: web::Data<Registry>, req: HttpRequest, id: web::Path<String>, body: FhirJson) -> Result<HttpResponse, ApiError> {
-            $crate::http::resource::update::<$kind>(registry, req, id, body).await
+        pub async fn update(registry: web::Data<Registry>, caller: Caller, req: HttpRequest, id: web::Path<String>, body: FhirJson) -> Result<HttpResponse, ApiError> {
+            $crate::http::resource::update::<$kind>(registry, caller, req, id, body).await
         }
 
         /// Deletes the resource (its history is kept; reads then answer 410).
@@ -297,14 +314,15 @@ macro_rules! resource_endpoints {
             delete, path = $instance_path, tag = $tag, operation_id = $delete_op,
             params(("id" = String, Path, description = "Logical id.")),
             responses(
+                (status = 403, description = "The role or the token's scopes do not allow this, or the organization's data use agreement is not active.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
                 (status = 204, description = "Deleted (or already deleted)."),
                 (status = 404, description = "No such resource.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
                 (status = 409, description = "Other resources still depend on it (a Patient with immunizations).", body = schema::OperationOutcome, content_type = "application/fhir+json"),
             )
         )]
         #[delete($instance_path)]
-        pub async fn delete(registry: web::Data<Registry>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-            $crate::http::resource::delete::<$kind>(registry, id).await
+        pub async fn delete(registry: web::Data<Registry>, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+            $crate::http::resource::delete::<$kind>(registry, caller, id).await
         }
 
         /// History of one resource, newest version first.
@@ -312,14 +330,15 @@ macro_rules! resource_endpoints {
             get, path = $instance_history_path, tag = $tag, operation_id = $instance_history_op,
             params(("id" = String, Path, description = "Logical id."), schema::HistoryParams),
             responses(
+                (status = 403, description = "The role or the token's scopes do not allow this, or the organization's data use agreement is not active.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
                 (status = 200, description = "A history Bundle.", body = schema::Bundle, content_type = "application/fhir+json"),
                 (status = 400, description = "Invalid parameter.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
                 (status = 404, description = "No such resource.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
             )
         )]
         #[get($instance_history_path)]
-        pub async fn instance_history(registry: web::Data<Registry>, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-            $crate::http::resource::history::<$kind>(registry, req, Some(id.into_inner())).await
+        pub async fn instance_history(registry: web::Data<Registry>, caller: Caller, req: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+            $crate::http::resource::history::<$kind>(registry, caller, req, Some(id.into_inner())).await
         }
 
         /// Registers the routes, fixed segments before `{id}`.

@@ -2143,3 +2143,60 @@ mod tests {
         assert_eq!(names, ["_count", "_since", "_cursor"]);
     }
 }
+
+/// A JSON Web Key Set (RFC 7517).
+#[derive(ToSchema, Serialize, Debug, Clone)]
+#[schema(example = json!({"keys": [{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU", "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0", "kid": "3f1c", "alg": "ES256", "use": "sig"}]}))]
+pub struct Jwks {
+    /// The keys.
+    pub keys: Vec<Jwk>,
+}
+
+/// One public key.
+#[derive(ToSchema, Serialize, Debug, Clone)]
+pub struct Jwk {
+    /// `EC` or `RSA`.
+    pub kty: String,
+    /// Key id.
+    pub kid: Option<String>,
+    /// Algorithm (`ES256`, `ES384`, `RS384`).
+    pub alg: Option<String>,
+    /// `sig`.
+    #[serde(rename = "use")]
+    pub use_: Option<String>,
+    /// EC curve (`P-256`, `P-384`).
+    pub crv: Option<String>,
+    /// EC x coordinate (base64url).
+    pub x: Option<String>,
+    /// EC y coordinate (base64url).
+    pub y: Option<String>,
+    /// RSA modulus (base64url).
+    pub n: Option<String>,
+    /// RSA exponent (base64url).
+    pub e: Option<String>,
+}
+
+/// SMART App Launch configuration (`.well-known/smart-configuration`).
+#[derive(ToSchema, Serialize, Debug, Clone)]
+pub struct SmartConfiguration {
+    /// The token issuer.
+    pub issuer: String,
+    /// Where the public keys are.
+    pub jwks_uri: String,
+    /// The token endpoint.
+    pub token_endpoint: String,
+    /// Where tokens are revoked (logout).
+    pub revocation_endpoint: String,
+    /// `client_credentials`, `password`.
+    pub grant_types_supported: Vec<String>,
+    /// `private_key_jwt`.
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// `RS384`, `ES384`.
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<String>,
+    /// Example scopes.
+    pub scopes_supported: Vec<String>,
+    /// SMART capabilities.
+    pub capabilities: Vec<String>,
+    /// None (no authorization-code flow).
+    pub code_challenge_methods_supported: Vec<String>,
+}

@@ -13,6 +13,7 @@ use crate::service::{Registry, bundle};
 /// parameters implemented (exactly those).
 #[utoipa::path(
     get, path = "/metadata", tag = "System", operation_id = "capabilities",
+    security(()),
     responses((status = 200, description = "CapabilityStatement.", body = schema::CapabilityStatement, content_type = "application/fhir+json"))
 )]
 #[get("/metadata")]
@@ -27,6 +28,8 @@ pub async fn metadata(req: HttpRequest) -> HttpResponse {
     post, path = "", tag = "System", operation_id = "transaction",
     request_body(content = schema::Bundle, content_type = "application/fhir+json", description = "A Bundle of type transaction or batch."),
     responses(
+        (status = 401, description = "No valid access token.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
+        (status = 403, description = "(transaction) An entry is not allowed by the role or scopes, or the agreement is not active; nothing was stored.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
         (status = 200, description = "transaction-response or batch-response Bundle (entries in request order).", body = schema::Bundle, content_type = "application/fhir+json"),
         (status = 400, description = "Not a transaction/batch Bundle, or (transaction) an entry is malformed; nothing was stored.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
         (status = 404, description = "(transaction) An entry names a missing resource; nothing was stored.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
@@ -40,10 +43,11 @@ pub async fn metadata(req: HttpRequest) -> HttpResponse {
 #[post("")]
 pub async fn transaction(
     registry: web::Data<Registry>,
+    caller: super::auth::Caller,
     req: HttpRequest,
     body: FhirJson,
 ) -> Result<HttpResponse, ApiError> {
     let base = fhir_base(&req);
-    let response = web::block(move || bundle::process(&registry, &body.0, &base)).await??;
+    let response = web::block(move || bundle::process(&registry, &caller.0, &body.0, &base)).await??;
     Ok(fhir_response(StatusCode::OK, response.json))
 }

@@ -8,17 +8,20 @@
 use serde_json::Value;
 use std::collections::HashMap;
 
+use super::audit::{AuditOutcome, AuditRecord};
 use super::kind::{ImmunizationKind, PatientKind, ResourceKind, Validated};
 use super::resource::{
     Condition, CreateOutcome, DeleteOutcome, check_update_id, create_in, delete_in, find_single_match, parse_condition,
     read_in, search_in, searchset_json, update_in, vread_in,
 };
 use super::{Registry, ServiceError};
+use crate::domain::access::Principal;
 use crate::domain::codes::CodeTables;
 use crate::domain::ids::{ResourceId, VersionId};
 use crate::domain::immunization::ImmunizationIndex;
 use crate::domain::patient::PatientIndex;
 use crate::domain::resource::{ResourceType, StoredResource};
+use crate::domain::scope::Interaction;
 use crate::domain::time::Timestamp;
 use crate::fhir::bundle::{ResponseEntry, response_bundle};
 use crate::fhir::outcome::{Issue, IssueType, operation_outcome};
@@ -102,7 +105,12 @@ fn entry_error(index: usize, error: ServiceError) -> ServiceError {
 }
 
 /// Processes a transaction or batch Bundle.
-pub fn process(registry: &Registry, bundle: &Value, base_url: &str) -> Result<BundleResponse, ServiceError> {
+pub fn process(
+    registry: &Registry,
+    principal: &Principal,
+    bundle: &Value,
+    base_url: &str,
+) -> Result<BundleResponse, ServiceError> {
     if bundle.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
         return Err(ServiceError::BadRequest(Issue::at(
             IssueType::Invalid,
@@ -141,20 +149,93 @@ pub fn process(registry: &Registry, bundle: &Value, base_url: &str) -> Result<Bu
     }
     let codes = registry.shared_codes();
     let base_url = base_url.to_owned();
+    let actor = principal.clone();
     if transaction {
         let plans = plan_transaction(&codes, &entries, &base_url)?;
-        let entries = registry.database().write(move |conn| run_transaction(conn, &codes, plans, &base_url))?;
-        Ok(BundleResponse { json: response_bundle(true, &entries).map_err(internal)? })
+        // Every entry must be allowed, or nothing runs.
+        for (index, plan) in plans.iter().enumerate() {
+            authorize_plan(registry, principal, plan).map_err(|e| entry_error(index, e))?;
+        }
+        let record = AuditRecord::by(principal, "transaction");
+        let result = registry.database().write(move |conn| run_transaction(conn, &codes, plans, &base_url, &actor));
+        if let Err(error) = &result {
+            let (status, _) = error.status_and_issues();
+            let outcome = if status == 403 || status == 404 { AuditOutcome::Denied } else { AuditOutcome::Failed };
+            registry.audit().record(record.ended(outcome, status, Some(error.to_string())));
+        }
+        Ok(BundleResponse { json: response_bundle(true, &result?).map_err(internal)? })
     } else {
         let plans: Vec<Result<Plan, ServiceError>> = entries
             .iter()
             .enumerate()
-            .map(|(index, entry)| parse_entry(index, entry, &base_url).and_then(|raw| plan_entry(&codes, raw, None)))
+            .map(|(index, entry)| {
+                parse_entry(index, entry, &base_url)
+                    .and_then(|raw| plan_entry(&codes, raw, None))
+                    .and_then(|plan| authorize_plan(registry, principal, &plan).map(|()| plan))
+            })
             .collect();
         let entries =
-            registry.database().write(move |conn| Ok::<_, ServiceError>(run_batch(conn, plans, &base_url)))?;
+            registry.database().write(move |conn| Ok::<_, ServiceError>(run_batch(conn, plans, &base_url, &actor)))?;
         Ok(BundleResponse { json: response_bundle(false, &entries).map_err(internal)? })
     }
+}
+
+/// The interaction an entry performs, checked against role and scopes (and, for searches with
+/// `_include`/`_revinclude`, the included type too). A refusal is audited.
+fn authorize_plan(registry: &Registry, principal: &Principal, plan: &Plan) -> Result<(), ServiceError> {
+    let (resource_type, interaction, action) = match plan {
+        Plan::Create { resource_type, condition, .. } => {
+            if condition.is_some() {
+                check(registry, principal, *resource_type, Interaction::Search, "create")?;
+            }
+            (*resource_type, Interaction::Create, "create")
+        }
+        Plan::Update { resource_type, .. } => (*resource_type, Interaction::Update, "update"),
+        Plan::Delete { resource_type, .. } => (*resource_type, Interaction::Delete, "delete"),
+        Plan::Read { resource_type, .. } => (*resource_type, Interaction::Read, "read"),
+        Plan::Search { resource_type, params } => {
+            if params.iter().any(|(name, _)| name == "_include" || name == "_revinclude") {
+                let related = match resource_type {
+                    ResourceType::Patient => ResourceType::Immunization,
+                    ResourceType::Immunization => ResourceType::Patient,
+                };
+                check(registry, principal, related, Interaction::Read, "search")?;
+            }
+            (*resource_type, Interaction::Search, "search")
+        }
+    };
+    check(registry, principal, resource_type, interaction, action)
+}
+
+fn check(
+    registry: &Registry,
+    principal: &Principal,
+    resource_type: ResourceType,
+    interaction: Interaction,
+    action: &str,
+) -> Result<(), ServiceError> {
+    let record = AuditRecord::by(principal, action).on(resource_type.as_str());
+    super::resource::authorize(registry, principal, resource_type, interaction, &record)
+}
+
+/// The audit record of an entry that ran.
+fn entry_record(
+    actor: &Principal,
+    action: &str,
+    resource_type: ResourceType,
+    resource: Option<&StoredResource>,
+    status: u16,
+) -> AuditRecord {
+    let mut record = AuditRecord::by(actor, action).on(resource_type.as_str());
+    record.status = status;
+    if let Some(resource) = resource {
+        record.resource_ids = vec![resource.id.to_string()];
+        record.patient_ids = match resource_type {
+            ResourceType::Patient => PatientKind::patient_ids(resource),
+            ResourceType::Immunization => ImmunizationKind::patient_ids(resource),
+        };
+    }
+    record
 }
 
 fn internal(error: serde_json::Error) -> ServiceError {
@@ -417,11 +498,25 @@ fn run_plan(
     plan: Plan,
     existing: Option<StoredResource>,
     base_url: &str,
+    actor: &Principal,
 ) -> Result<ResponseEntry, ServiceError> {
+    let (entry, record) = run_plan_unaudited(conn, plan, existing, base_url, actor)?;
+    super::audit::append_in(conn, vec![record])?;
+    Ok(entry)
+}
+
+fn run_plan_unaudited(
+    conn: &mut DbConnection,
+    plan: Plan,
+    existing: Option<StoredResource>,
+    base_url: &str,
+    actor: &Principal,
+) -> Result<(ResponseEntry, AuditRecord), ServiceError> {
     match plan {
         Plan::Create { resource_type, id, resource, condition, .. } => {
             if let Some(existing) = existing {
-                return Ok(stored_entry(200, resource_type, existing, base_url));
+                let record = entry_record(actor, "create-matched", resource_type, Some(&existing), 200);
+                return Ok((stored_entry(200, resource_type, existing, base_url), record));
             }
             let outcome = match (resource, condition) {
                 (AnyValidated::Patient(v), condition) => {
@@ -429,60 +524,80 @@ fn run_plan(
                         Some(AnyCondition::Patient(c)) => Some(c),
                         _ => None,
                     };
-                    create_in::<PatientKind>(conn, v, condition.as_ref(), id)?
+                    create_in::<PatientKind>(conn, v, condition.as_ref(), id, actor)?
                 }
                 (AnyValidated::Immunization(v), condition) => {
                     let condition = match condition {
                         Some(AnyCondition::Immunization(c)) => Some(c),
                         _ => None,
                     };
-                    create_in::<ImmunizationKind>(conn, v, condition.as_ref(), id)?
+                    create_in::<ImmunizationKind>(conn, v, condition.as_ref(), id, actor)?
                 }
             };
             Ok(match outcome {
-                CreateOutcome::Created(r) => stored_entry(201, resource_type, r, base_url),
-                CreateOutcome::Existing(r) => stored_entry(200, resource_type, r, base_url),
+                CreateOutcome::Created(r) => (
+                    stored_entry(201, resource_type, r.clone(), base_url),
+                    entry_record(actor, "create", resource_type, Some(&r), 201),
+                ),
+                CreateOutcome::Existing(r) => (
+                    stored_entry(200, resource_type, r.clone(), base_url),
+                    entry_record(actor, "create-matched", resource_type, Some(&r), 200),
+                ),
             })
         }
         Plan::Update { resource_type, id, resource, if_match, .. } => {
             let stored = match resource {
-                AnyValidated::Patient(v) => update_in::<PatientKind>(conn, &id, v, if_match)?,
-                AnyValidated::Immunization(v) => update_in::<ImmunizationKind>(conn, &id, v, if_match)?,
+                AnyValidated::Patient(v) => update_in::<PatientKind>(conn, &id, v, if_match, actor)?,
+                AnyValidated::Immunization(v) => update_in::<ImmunizationKind>(conn, &id, v, if_match, actor)?,
             };
-            Ok(stored_entry(200, resource_type, stored, base_url))
+            let record = entry_record(actor, "update", resource_type, Some(&stored), 200);
+            Ok((stored_entry(200, resource_type, stored, base_url), record))
         }
         Plan::Delete { resource_type, id } => {
             let outcome = match resource_type {
-                ResourceType::Patient => delete_in::<PatientKind>(conn, &id)?,
-                ResourceType::Immunization => delete_in::<ImmunizationKind>(conn, &id)?,
+                ResourceType::Patient => delete_in::<PatientKind>(conn, &id, actor)?,
+                ResourceType::Immunization => delete_in::<ImmunizationKind>(conn, &id, actor)?,
             };
             let etag = match outcome {
                 DeleteOutcome::Deleted(version) => Some(format!("W/\"{version}\"")),
                 DeleteOutcome::AlreadyDeleted => None,
             };
-            Ok(ResponseEntry { etag, ..error_free_entry(204) })
+            let mut record = entry_record(actor, "delete", resource_type, None, 204);
+            record.resource_ids = vec![id.to_string()];
+            Ok((ResponseEntry { etag, ..error_free_entry(204) }, record))
         }
         Plan::Read { resource_type, id, version } => {
+            let action = if version.is_some() { "vread" } else { "read" };
             let stored = match (resource_type, version) {
                 (ResourceType::Patient, None) => read_in::<PatientKind>(conn, &id)?,
                 (ResourceType::Immunization, None) => read_in::<ImmunizationKind>(conn, &id)?,
                 (ResourceType::Patient, Some(v)) => vread_in::<PatientKind>(conn, &id, &v)?,
                 (ResourceType::Immunization, Some(v)) => vread_in::<ImmunizationKind>(conn, &id, &v)?,
             };
-            Ok(stored_entry(200, resource_type, stored, base_url))
+            let record = entry_record(actor, action, resource_type, Some(&stored), 200);
+            Ok((stored_entry(200, resource_type, stored, base_url), record))
         }
         Plan::Search { resource_type, params } => {
-            let json = match resource_type {
+            let mut record = entry_record(actor, "search", resource_type, None, 200);
+            record.query = Some(form_urlencoded::Serializer::new(String::new()).extend_pairs(&params).finish());
+            let (json, ids, patients) = match resource_type {
                 ResourceType::Patient => {
                     let request = PatientKind::parse_search(&params, false)?;
-                    searchset_json(base_url, resource_type, &search_in::<PatientKind>(conn, request)?)?
+                    let result = search_in::<PatientKind>(conn, request)?;
+                    let ids: Vec<String> = result.found.page.resources.iter().map(|r| r.id.to_string()).collect();
+                    (searchset_json(base_url, resource_type, &result)?, ids.clone(), ids)
                 }
                 ResourceType::Immunization => {
                     let request = ImmunizationKind::parse_search(&params, false)?;
-                    searchset_json(base_url, resource_type, &search_in::<ImmunizationKind>(conn, request)?)?
+                    let result = search_in::<ImmunizationKind>(conn, request)?;
+                    let ids = result.found.page.resources.iter().map(|r| r.id.to_string()).collect();
+                    let patients = result.found.page.resources.iter().flat_map(ImmunizationKind::patient_ids).collect();
+                    (searchset_json(base_url, resource_type, &result)?, ids, patients)
                 }
             };
-            Ok(ResponseEntry { resource: Some(json), ..error_free_entry(200) })
+            record.resource_ids = ids;
+            record.patient_ids = patients;
+            Ok((ResponseEntry { resource: Some(json), ..error_free_entry(200) }, record))
         }
     }
 }
@@ -515,6 +630,7 @@ fn run_transaction(
     codes: &CodeTables,
     mut plans: Vec<Plan>,
     base_url: &str,
+    actor: &Principal,
 ) -> Result<Vec<ResponseEntry>, ServiceError> {
     // Resolve conditional creates first: a match replaces the id assigned in advance, and the
     // entries that referred to that id are pointed at the existing resource and validated again.
@@ -551,13 +667,19 @@ fn run_transaction(
     let mut responses: Vec<Option<ResponseEntry>> = vec![None; slots.len()];
     for index in order {
         let Some(plan) = slots[index].take() else { continue };
-        let response = run_plan(conn, plan, existing[index].take(), base_url).map_err(|e| entry_error(index, e))?;
+        let response =
+            run_plan(conn, plan, existing[index].take(), base_url, actor).map_err(|e| entry_error(index, e))?;
         responses[index] = Some(response);
     }
     Ok(responses.into_iter().flatten().collect())
 }
 
-fn run_batch(conn: &mut DbConnection, plans: Vec<Result<Plan, ServiceError>>, base_url: &str) -> Vec<ResponseEntry> {
+fn run_batch(
+    conn: &mut DbConnection,
+    plans: Vec<Result<Plan, ServiceError>>,
+    base_url: &str,
+    actor: &Principal,
+) -> Vec<ResponseEntry> {
     use diesel::Connection;
     let mut order: Vec<usize> = (0..plans.len()).collect();
     order.sort_by_key(|&i| (plans[i].as_ref().map_or(0, processing_rank), i));
@@ -568,7 +690,7 @@ fn run_batch(conn: &mut DbConnection, plans: Vec<Result<Plan, ServiceError>>, ba
         let response = match plan {
             Err(error) => error_entry(&error),
             // Each entry in a savepoint of its own: a failing entry leaves no trace.
-            Ok(plan) => match conn.transaction(|conn| run_plan(conn, plan, None, base_url)) {
+            Ok(plan) => match conn.transaction(|conn| run_plan(conn, plan, None, base_url, actor)) {
                 Ok(response) => response,
                 Err(error) => error_entry(&error),
             },

@@ -57,6 +57,34 @@ pub enum ServiceError {
         /// What went wrong with it.
         error: Box<ServiceError>,
     },
+    /// No valid access token: 401 with `WWW-Authenticate`.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// Authenticated, but not allowed (role, scope, agreement): 403.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A token endpoint refusal, answered as an OAuth2 error body.
+    #[error("{error}: {description}")]
+    OAuth {
+        /// HTTP status (400 or 401).
+        status: u16,
+        /// The OAuth2 error code.
+        error: &'static str,
+        /// A plain explanation.
+        description: String,
+    },
+    /// Administrative input breaks a rule (each issue names the field): 400.
+    #[error("the request is invalid")]
+    Invalid(Vec<Issue>),
+    /// A spreadsheet's rows are wrong (one issue per problem, naming row and column): 400.
+    #[error("the upload has errors")]
+    RowErrors(Vec<crate::service::organization::RowError>),
+    /// An administrative record does not exist, or the caller may not know it does: 404.
+    #[error("{0}")]
+    NotFoundNamed(String),
+    /// The server is misconfigured (keys, files).
+    #[error("configuration problem: {0}")]
+    Configuration(String),
     /// The database failed.
     #[error("storage failure")]
     Store(#[from] StoreError),
@@ -119,6 +147,32 @@ impl ServiceError {
                     .collect();
                 (status, issues)
             }
+            ServiceError::Unauthenticated(message) => (401, vec![Issue::error(IssueType::Login, message.clone())]),
+            ServiceError::Forbidden(message) => (403, vec![Issue::error(IssueType::Forbidden, message.clone())]),
+            ServiceError::OAuth { status, error, description } => {
+                (*status, vec![Issue::error(IssueType::Security, format!("{error}: {description}"))])
+            }
+            ServiceError::Invalid(issues) => (400, issues.clone()),
+            ServiceError::RowErrors(rows) => (
+                400,
+                rows.iter()
+                    .map(|row| {
+                        let expression = match &row.column {
+                            Some(column) => format!("row[{}].{column}", row.row),
+                            None => format!("row[{}]", row.row),
+                        };
+                        Issue::at(IssueType::Invalid, expression, format!("Row {}: {}", row.row, row.message))
+                    })
+                    .collect(),
+            ),
+            ServiceError::NotFoundNamed(message) => (404, vec![Issue::error(IssueType::NotFound, message.clone())]),
+            ServiceError::Configuration(_) => (
+                500,
+                vec![Issue {
+                    severity: crate::fhir::outcome::Severity::Fatal,
+                    ..Issue::error(IssueType::Exception, "An internal error occurred; it has been logged.")
+                }],
+            ),
             ServiceError::Store(StoreError::Pool(_)) | ServiceError::Store(StoreError::WriterGone) => {
                 (503, vec![Issue::error(IssueType::Transient, "The registry is busy or restarting; retry shortly.")])
             }
@@ -135,7 +189,7 @@ impl ServiceError {
     /// Whether this is the server's fault (logged with its cause chain).
     pub fn is_internal(&self) -> bool {
         match self {
-            ServiceError::Store(_) => true,
+            ServiceError::Store(_) | ServiceError::Configuration(_) => true,
             ServiceError::TransactionEntry { error, .. } => error.is_internal(),
             _ => false,
         }

@@ -95,6 +95,19 @@ pub trait ResourceKind: Send + Sync + 'static {
     ) -> Result<SearchPage, StoreError>;
     /// Counts the matches.
     fn count(conn: &mut DbConnection, filters: &[Self::Filter]) -> Result<u64, StoreError>;
+    /// The type `_include` / `_revinclude` brings along (its scope is checked too).
+    const RELATED_TYPE: ResourceType;
+    /// The organization that submitted the resource.
+    fn owner(conn: &mut DbConnection, id: &str) -> Result<Option<String>, StoreError>;
+    /// Stamps the submitting organization and facility.
+    fn set_owner(
+        conn: &mut DbConnection,
+        id: &str,
+        organization_id: &str,
+        facility_id: Option<&str>,
+    ) -> Result<(), StoreError>;
+    /// The patients a stored resource is about (for the audit trail).
+    fn patient_ids(resource: &StoredResource) -> Vec<String>;
 }
 
 /// The Patient resource type.
@@ -107,6 +120,7 @@ pub struct ImmunizationKind;
 
 impl ResourceKind for PatientKind {
     const TYPE: ResourceType = ResourceType::Patient;
+    const RELATED_TYPE: ResourceType = ResourceType::Immunization;
     type Index = PatientIndex;
     type Filter = PatientFilter;
     type SortKey = PatientSortKey;
@@ -211,10 +225,28 @@ impl ResourceKind for PatientKind {
     fn count(conn: &mut DbConnection, filters: &[PatientFilter]) -> Result<u64, StoreError> {
         store::patient::count(conn, filters)
     }
+
+    fn owner(conn: &mut DbConnection, id: &str) -> Result<Option<String>, StoreError> {
+        store::patient::owner(conn, id)
+    }
+
+    fn set_owner(
+        conn: &mut DbConnection,
+        id: &str,
+        organization_id: &str,
+        facility_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        store::patient::set_owner(conn, id, organization_id, facility_id)
+    }
+
+    fn patient_ids(resource: &StoredResource) -> Vec<String> {
+        vec![resource.id.to_string()]
+    }
 }
 
 impl ResourceKind for ImmunizationKind {
     const TYPE: ResourceType = ResourceType::Immunization;
+    const RELATED_TYPE: ResourceType = ResourceType::Patient;
     type Index = ImmunizationIndex;
     type Filter = ImmunizationFilter;
     type SortKey = ImmunizationSortKey;
@@ -316,5 +348,37 @@ impl ResourceKind for ImmunizationKind {
 
     fn count(conn: &mut DbConnection, filters: &[ImmunizationFilter]) -> Result<u64, StoreError> {
         store::immunization::count(conn, filters)
+    }
+
+    fn owner(conn: &mut DbConnection, id: &str) -> Result<Option<String>, StoreError> {
+        store::immunization::owner(conn, id)
+    }
+
+    fn set_owner(
+        conn: &mut DbConnection,
+        id: &str,
+        organization_id: &str,
+        facility_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        store::immunization::set_owner(conn, id, organization_id, facility_id)
+    }
+
+    fn patient_ids(resource: &StoredResource) -> Vec<String> {
+        // Only the reference is needed: deserialize just that field of the stored JSON.
+        #[derive(serde::Deserialize)]
+        struct Reference {
+            reference: Option<String>,
+        }
+        #[derive(serde::Deserialize)]
+        struct PatientOnly {
+            patient: Option<Reference>,
+        }
+        serde_json::from_str::<PatientOnly>(&resource.json)
+            .ok()
+            .and_then(|p| p.patient)
+            .and_then(|r| r.reference)
+            .and_then(|r| r.strip_prefix("Patient/").map(str::to_owned))
+            .into_iter()
+            .collect()
     }
 }

@@ -4,38 +4,65 @@
 //! written once in [`resource`] over the [`kind::ResourceKind`] trait; what differs between
 //! Patient and Immunization (validation, indexes, related resources) lives in [`kind`].
 
+pub mod access;
+pub mod agreement;
+pub mod audit;
 pub mod bundle;
+pub mod client;
 mod error;
 pub mod kind;
+pub mod organization;
 pub mod resource;
 pub mod seed;
+pub mod session;
+pub mod user;
 
 use std::sync::Arc;
 
 pub use error::ServiceError;
 
+use audit::AuditLog;
+use session::{AuthSettings, Sessions};
+
 use crate::domain::codes::CodeTables;
 use crate::store::{Database, DatabaseOptions, StoreError, code_tables, connection, migrations};
 
-/// The registry's state shared by every request: the database and the code tables.
+/// The registry's state shared by every request: the database, the code tables, the token
+/// keys and caches, and the audit writer.
 #[derive(Debug)]
 pub struct Registry {
-    database: Database,
+    // Declared first so it is dropped (and flushed) while the database is still open.
+    audit: AuditLog,
+    sessions: Sessions,
+    database: Arc<Database>,
     codes: Arc<CodeTables>,
 }
 
 impl Registry {
     /// Opens the database, applies pending migrations, loads the shipped code tables into it and
-    /// reads them into memory.
-    pub fn start(options: &DatabaseOptions) -> Result<Arc<Self>, ServiceError> {
+    /// reads them into memory, loads (or makes) the token signing key and starts the audit
+    /// writer.
+    pub fn start(options: &DatabaseOptions, auth: &AuthSettings) -> Result<Arc<Self>, ServiceError> {
         let applied = migrate(&options.url)?;
         if !applied.is_empty() {
             tracing::info!(migrations = ?applied, "applied database migrations");
         }
-        let database = Database::open(options)?;
+        let database = Arc::new(Database::open(options)?);
         let codes = database.read(code_tables::load)?;
         tracing::info!(cvx = codes.cvx_count(), mvx = codes.mvx_count(), "loaded vaccine code tables");
-        Ok(Arc::new(Registry { database, codes: Arc::new(codes) }))
+        let sessions = Sessions::start(&database, auth)?;
+        let audit = AuditLog::start(Arc::clone(&database))?;
+        Ok(Arc::new(Registry { audit, sessions, database, codes: Arc::new(codes) }))
+    }
+
+    /// The token keys and caches.
+    pub fn sessions(&self) -> &Sessions {
+        &self.sessions
+    }
+
+    /// The audit writer (reads and denials).
+    pub fn audit(&self) -> &AuditLog {
+        &self.audit
     }
 
     /// The database.

@@ -2,10 +2,13 @@
 
 use serde_json::Value;
 
+use super::audit::{AuditOutcome, AuditRecord};
 use super::kind::{ResourceKind, SearchPage, Validated};
-use super::{Registry, ServiceError};
+use super::{Registry, ServiceError, access};
+use crate::domain::access::Principal;
 use crate::domain::ids::{ResourceId, VersionId};
 use crate::domain::resource::{CurrentVersion, HistoryEntry, StoredResource};
+use crate::domain::scope::Interaction;
 use crate::domain::search::{HistoryKeyset, PageSpec};
 use crate::domain::time::Timestamp;
 use crate::fhir::outcome::{Issue, IssueType};
@@ -61,12 +64,60 @@ pub fn parse_condition<K: ResourceKind>(query: &str) -> Result<Condition<K>, Ser
 /// Creates a resource (conditionally, with `If-None-Exist`).
 pub fn create<K: ResourceKind>(
     registry: &Registry,
+    principal: &Principal,
     body: &Value,
     condition: Option<Condition<K>>,
 ) -> Result<CreateOutcome, ServiceError> {
-    let validated = K::validate(registry.codes(), body, Timestamp::now())?;
-    let id = ResourceId::generate();
-    registry.database().write(move |conn| create_in::<K>(conn, validated, condition.as_ref(), id))
+    let record = AuditRecord::by(principal, "create").on(K::TYPE.as_str());
+    authorize(registry, principal, K::TYPE, Interaction::Create, &record)?;
+    if condition.is_some() {
+        // A conditional create reveals whether a match exists: the caller must be able to search.
+        authorize(registry, principal, K::TYPE, Interaction::Search, &record)?;
+    }
+    let result = (|| {
+        let validated = K::validate(registry.codes(), body, Timestamp::now())?;
+        let id = ResourceId::generate();
+        let actor = principal.clone();
+        let record = record.clone();
+        registry.database().write(move |conn| {
+            let outcome = create_in::<K>(conn, validated, condition.as_ref(), id, &actor)?;
+            let (action, resource) = match &outcome {
+                CreateOutcome::Created(resource) => ("create", resource),
+                CreateOutcome::Existing(resource) => ("create-matched", resource),
+            };
+            let mut record = record.with_action(action);
+            record.resource_ids = vec![resource.id.to_string()];
+            record.patient_ids = K::patient_ids(resource);
+            record.status = if action == "create" { 201 } else { 200 };
+            super::audit::append_in(conn, vec![record])?;
+            Ok(outcome)
+        })
+    })();
+    audit_failure(registry, record, &result);
+    result
+}
+
+/// Role and scope check; a refusal is audited.
+pub(crate) fn authorize(
+    registry: &Registry,
+    principal: &Principal,
+    resource_type: crate::domain::resource::ResourceType,
+    interaction: Interaction,
+    record: &AuditRecord,
+) -> Result<(), ServiceError> {
+    access::authorize(principal, resource_type.as_str(), interaction).inspect_err(|error| {
+        registry.audit().record(record.clone().ended(AuditOutcome::Denied, 403, Some(error.to_string())));
+    })
+}
+
+/// Audits a failed (not denied) attempt through the background writer; successes were audited
+/// where they happened.
+fn audit_failure<T>(registry: &Registry, record: AuditRecord, result: &Result<T, ServiceError>) {
+    if let Err(error) = result {
+        let (status, _) = error.status_and_issues();
+        let outcome = if status == 403 { AuditOutcome::Denied } else { AuditOutcome::Failed };
+        registry.audit().record(record.ended(outcome, status, Some(error.to_string())));
+    }
 }
 
 /// Creates a resource inside the caller's transaction.
@@ -75,6 +126,7 @@ pub(crate) fn create_in<K: ResourceKind>(
     validated: Validated<K::Index>,
     condition: Option<&Condition<K>>,
     id: ResourceId,
+    actor: &Principal,
 ) -> Result<CreateOutcome, ServiceError> {
     if let Some(condition) = condition
         && let Some(existing) = find_single_match::<K>(conn, condition)?
@@ -86,6 +138,8 @@ pub(crate) fn create_in<K: ResourceKind>(
     let json = render(&validated.canonical, K::TYPE, &id, VersionId::FIRST, at);
     let resource = StoredResource { id, version_id: VersionId::FIRST, last_updated: at, json };
     K::insert(conn, &resource, &validated.index)?;
+    // The agreement requires data to be tied to the site that administered or recorded it.
+    K::set_owner(conn, resource.id.as_str(), &actor.organization_id, actor.facility_id.as_deref())?;
     Ok(CreateOutcome::Created(resource))
 }
 
@@ -129,14 +183,30 @@ pub fn check_update_id(url_id: &str, submitted_id: Option<&str>, resource_type: 
 /// Replaces the current version (`If-Match` guards against lost updates).
 pub fn update<K: ResourceKind>(
     registry: &Registry,
+    principal: &Principal,
     id: &str,
     body: &Value,
     if_match: Option<VersionId>,
 ) -> Result<StoredResource, ServiceError> {
-    let id = parse_id::<K>(id)?;
-    let validated = K::validate(registry.codes(), body, Timestamp::now())?;
-    check_update_id(id.as_str(), validated.submitted_id.as_deref(), K::TYPE.as_str())?;
-    registry.database().write(move |conn| update_in::<K>(conn, &id, validated, if_match))
+    let mut record = AuditRecord::by(principal, "update").on(K::TYPE.as_str());
+    record.resource_ids = vec![id.chars().take(64).collect()];
+    authorize(registry, principal, K::TYPE, Interaction::Update, &record)?;
+    let result = (|| {
+        let id = parse_id::<K>(id)?;
+        let validated = K::validate(registry.codes(), body, Timestamp::now())?;
+        check_update_id(id.as_str(), validated.submitted_id.as_deref(), K::TYPE.as_str())?;
+        let actor = principal.clone();
+        let record = record.clone();
+        registry.database().write(move |conn| {
+            let stored = update_in::<K>(conn, &id, validated, if_match, &actor)?;
+            let mut record = record;
+            record.patient_ids = K::patient_ids(&stored);
+            super::audit::append_in(conn, vec![record])?;
+            Ok(stored)
+        })
+    })();
+    audit_failure(registry, record, &result);
+    result
 }
 
 /// Replaces the current version inside the caller's transaction. Updating a deleted resource
@@ -146,8 +216,13 @@ pub(crate) fn update_in<K: ResourceKind>(
     id: &ResourceId,
     validated: Validated<K::Index>,
     if_match: Option<VersionId>,
+    actor: &Principal,
 ) -> Result<StoredResource, ServiceError> {
-    let (current_version, current_time) = match K::current(conn, id.as_str())? {
+    let current = K::current(conn, id.as_str())?;
+    if current.is_some() {
+        access::check_owner(actor, K::TYPE, K::owner(conn, id.as_str())?.as_deref())?;
+    }
+    let (current_version, current_time) = match current {
         None => return Err(ServiceError::NotFound { resource_type: K::TYPE }),
         Some(CurrentVersion::Live(current)) => (current.version_id, current.last_updated),
         Some(CurrentVersion::Deleted { version_id, last_updated }) => (version_id, last_updated),
@@ -165,17 +240,39 @@ pub(crate) fn update_in<K: ResourceKind>(
 }
 
 /// Deletes a resource.
-pub fn delete<K: ResourceKind>(registry: &Registry, id: &str) -> Result<DeleteOutcome, ServiceError> {
-    let id = parse_id::<K>(id)?;
-    registry.database().write(move |conn| delete_in::<K>(conn, &id))
+pub fn delete<K: ResourceKind>(
+    registry: &Registry,
+    principal: &Principal,
+    id: &str,
+) -> Result<DeleteOutcome, ServiceError> {
+    let mut record = AuditRecord::by(principal, "delete").on(K::TYPE.as_str());
+    record.resource_ids = vec![id.chars().take(64).collect()];
+    authorize(registry, principal, K::TYPE, Interaction::Delete, &record)?;
+    let result = (|| {
+        let id = parse_id::<K>(id)?;
+        let actor = principal.clone();
+        let record = record.clone();
+        registry.database().write(move |conn| {
+            let outcome = delete_in::<K>(conn, &id, &actor)?;
+            super::audit::append_in(conn, vec![record])?;
+            Ok(outcome)
+        })
+    })();
+    audit_failure(registry, record, &result);
+    result
 }
 
 /// Deletes a resource inside the caller's transaction.
 pub(crate) fn delete_in<K: ResourceKind>(
     conn: &mut DbConnection,
     id: &ResourceId,
+    actor: &Principal,
 ) -> Result<DeleteOutcome, ServiceError> {
-    match K::current(conn, id.as_str())? {
+    let current = K::current(conn, id.as_str())?;
+    if current.is_some() {
+        access::check_owner(actor, K::TYPE, K::owner(conn, id.as_str())?.as_deref())?;
+    }
+    match current {
         None => Err(ServiceError::NotFound { resource_type: K::TYPE }),
         Some(CurrentVersion::Deleted { .. }) => Ok(DeleteOutcome::AlreadyDeleted),
         Some(CurrentVersion::Live(current)) => {
@@ -194,22 +291,55 @@ fn parse_id<K: ResourceKind>(id: &str) -> Result<ResourceId, ServiceError> {
 }
 
 /// Reads the current version.
-pub fn read<K: ResourceKind>(registry: &Registry, id: &str) -> Result<StoredResource, ServiceError> {
-    let id = parse_id::<K>(id)?;
-    registry.database().read(|conn| read_in::<K>(conn, &id))
+pub fn read<K: ResourceKind>(
+    registry: &Registry,
+    principal: &Principal,
+    id: &str,
+) -> Result<StoredResource, ServiceError> {
+    let record = read_record::<K>(principal, "read", id);
+    authorize(registry, principal, K::TYPE, Interaction::Read, &record)?;
+    let result = parse_id::<K>(id).and_then(|id| registry.database().read(|conn| read_in::<K>(conn, &id)));
+    audit_read::<K>(registry, record, &result);
+    result
+}
+
+fn read_record<K: ResourceKind>(principal: &Principal, action: &str, id: &str) -> AuditRecord {
+    let mut record = AuditRecord::by(principal, action).on(K::TYPE.as_str());
+    record.resource_ids = vec![id.chars().take(64).collect()];
+    record
+}
+
+fn audit_read<K: ResourceKind>(
+    registry: &Registry,
+    mut record: AuditRecord,
+    result: &Result<StoredResource, ServiceError>,
+) {
+    match result {
+        Ok(resource) => {
+            record.patient_ids = K::patient_ids(resource);
+            registry.audit().record(record);
+        }
+        Err(_) => audit_failure(registry, record, result),
+    }
 }
 
 /// Reads the current version if a database connection is free at once (`None` otherwise):
 /// a primary-key fetch, cheap enough to run on the request's own thread.
 pub fn read_if_connection_free<K: ResourceKind>(
     registry: &Registry,
+    principal: &Principal,
     id: &str,
 ) -> Option<Result<StoredResource, ServiceError>> {
-    let id = match parse_id::<K>(id) {
-        Ok(id) => id,
-        Err(error) => return Some(Err(error)),
+    let record = read_record::<K>(principal, "read", id);
+    if let Err(error) = authorize(registry, principal, K::TYPE, Interaction::Read, &record) {
+        return Some(Err(error));
+    }
+    let result = match parse_id::<K>(id) {
+        Ok(id) => registry.database().try_read(|conn| read_in::<K>(conn, &id))?,
+        Err(error) => Err(error),
     };
-    registry.database().try_read(|conn| read_in::<K>(conn, &id))
+    audit_read::<K>(registry, record, &result);
+    Some(result)
 }
 
 /// Reads the current version with the caller's connection.
@@ -225,9 +355,17 @@ pub(crate) fn read_in<K: ResourceKind>(
 }
 
 /// Reads one version.
-pub fn vread<K: ResourceKind>(registry: &Registry, id: &str, version: &str) -> Result<StoredResource, ServiceError> {
-    let id = parse_id::<K>(id)?;
-    registry.database().read(|conn| vread_in::<K>(conn, &id, version))
+pub fn vread<K: ResourceKind>(
+    registry: &Registry,
+    principal: &Principal,
+    id: &str,
+    version: &str,
+) -> Result<StoredResource, ServiceError> {
+    let record = read_record::<K>(principal, "vread", id);
+    authorize(registry, principal, K::TYPE, Interaction::Read, &record)?;
+    let result = parse_id::<K>(id).and_then(|id| registry.database().read(|conn| vread_in::<K>(conn, &id, version)));
+    audit_read::<K>(registry, record, &result);
+    result
 }
 
 /// Reads one version with the caller's connection.
@@ -265,6 +403,53 @@ pub struct HistoryPage {
 
 /// History of one resource (`id`) or of the whole type (`None`).
 pub fn history<K: ResourceKind>(
+    registry: &Registry,
+    principal: &Principal,
+    id: Option<&str>,
+    params: &[(String, String)],
+    lenient: bool,
+) -> Result<HistoryPage, ServiceError> {
+    let mut record = AuditRecord::by(principal, "history").on(K::TYPE.as_str());
+    record.resource_ids = id.map(|id| id.chars().take(64).collect()).into_iter().collect();
+    record.query = Some(query_text(params));
+    // Instance history is a read of that resource; type history lists everything, a search.
+    let interaction = if id.is_some() { Interaction::Read } else { Interaction::Search };
+    authorize(registry, principal, K::TYPE, interaction, &record)?;
+    let result = history_unaudited::<K>(registry, id, params, lenient);
+    match &result {
+        Ok(page) => {
+            if id.is_none() {
+                record.resource_ids = page.entries.iter().map(|e| e.id.to_string()).collect();
+                record.resource_ids.dedup();
+            }
+            record.patient_ids = page
+                .entries
+                .iter()
+                .filter_map(|e| {
+                    e.json.as_ref().map(|json| StoredResource {
+                        id: e.id.clone(),
+                        version_id: e.version_id,
+                        last_updated: e.last_updated,
+                        json: json.clone(),
+                    })
+                })
+                .flat_map(|r| K::patient_ids(&r))
+                .collect();
+            record.patient_ids.sort();
+            record.patient_ids.dedup();
+            registry.audit().record(record);
+        }
+        Err(_) => audit_failure(registry, record, &result),
+    }
+    result
+}
+
+/// The query of a search, as recorded in the audit trail.
+fn query_text(params: &[(String, String)]) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish().chars().take(2000).collect()
+}
+
+fn history_unaudited<K: ResourceKind>(
     registry: &Registry,
     id: Option<&str>,
     params: &[(String, String)],
@@ -315,11 +500,46 @@ pub struct SearchResult {
 /// Runs a search from query parameters.
 pub fn search<K: ResourceKind>(
     registry: &Registry,
+    principal: &Principal,
     params: &[(String, String)],
     lenient: bool,
 ) -> Result<SearchResult, ServiceError> {
-    let request = K::parse_search(params, lenient)?;
-    registry.database().read(|conn| search_in::<K>(conn, request))
+    let mut record = AuditRecord::by(principal, "search").on(K::TYPE.as_str());
+    record.query = Some(query_text(params));
+    authorize(registry, principal, K::TYPE, Interaction::Search, &record)?;
+    let request = match K::parse_search(params, lenient) {
+        Ok(request) => request,
+        Err(error) => {
+            let result = Err(ServiceError::from(error));
+            audit_failure(registry, record, &result);
+            return result;
+        }
+    };
+    if request.with_related {
+        // Every included resource must be readable under the token too.
+        authorize(registry, principal, K::RELATED_TYPE, Interaction::Read, &record)?;
+    }
+    let result = registry.database().read(|conn| search_in::<K>(conn, request));
+    match &result {
+        Ok(found) => {
+            record.resource_ids = found.found.page.resources.iter().map(|r| r.id.to_string()).collect();
+            let mut patients: Vec<String> = found.found.page.resources.iter().flat_map(K::patient_ids).collect();
+            patients.extend(
+                found
+                    .found
+                    .related
+                    .iter()
+                    .filter(|(t, _)| *t == crate::domain::resource::ResourceType::Patient)
+                    .map(|(_, r)| r.id.to_string()),
+            );
+            patients.sort();
+            patients.dedup();
+            record.patient_ids = patients;
+            registry.audit().record(record);
+        }
+        Err(_) => audit_failure(registry, record, &result),
+    }
+    result
 }
 
 /// Runs a parsed search with the caller's connection (one read transaction: the page and its

@@ -2,6 +2,7 @@
 //!
 //! Everything backend-specific (SQL dialect, batch inserts, locks) stays inside this folder.
 
+pub mod audit;
 pub mod bulk;
 pub mod code_tables;
 pub mod connection;
@@ -9,11 +10,13 @@ mod current_row;
 pub mod database;
 mod error;
 mod history;
+pub mod identity;
 pub mod immunization;
 pub mod migrations;
 pub mod patient;
 pub mod schema;
 mod search_sql;
+pub mod token;
 
 pub use connection::{Backend, DbConnection, MultiBackend};
 pub use database::{Database, DatabaseOptions};

@@ -115,11 +115,191 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Organizations (clinics, pharmacies, schools, child care, health plans, public health).
+    organization (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        operator -> Bool,
+        active -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Facilities (physical sites) of organizations.
+    facility (id) {
+        id -> Text,
+        organization_id -> Text,
+        name -> Text,
+        site_code -> Nullable<Text>,
+        address_line -> Nullable<Text>,
+        city -> Nullable<Text>,
+        state -> Nullable<Text>,
+        postal_code -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        active -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Data use agreements.
+    agreement (id) {
+        id -> Text,
+        organization_id -> Text,
+        status -> Text,
+        signed_on -> Nullable<Text>,
+        starts_on -> Nullable<Text>,
+        ends_on -> Nullable<Text>,
+        contacts_json -> Text,
+        representative_email -> Text,
+        renews_agreement_id -> Nullable<Text>,
+        termination_notice_on -> Nullable<Text>,
+        terminated_on -> Nullable<Text>,
+        termination_requested_by -> Nullable<Text>,
+        termination_reason -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The outbox of agreement expiry reminders.
+    agreement_notice (id) {
+        id -> Text,
+        agreement_id -> Text,
+        days_before -> Integer,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        queued_at -> BigInt,
+        sent_at -> Nullable<BigInt>,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// People who log in.
+    app_user (id) {
+        id -> Text,
+        organization_id -> Text,
+        facility_id -> Nullable<Text>,
+        username -> Text,
+        username_norm -> Text,
+        display_name -> Text,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        role -> Text,
+        password_hash -> Text,
+        password_changed_at -> BigInt,
+        failed_logins -> Integer,
+        locked_until -> Nullable<BigInt>,
+        active -> Bool,
+        tokens_valid_after -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Users' security questions and hashed answers.
+    security_answer (user_id, position) {
+        user_id -> Text,
+        position -> Integer,
+        question -> Text,
+        answer_hash -> Text,
+    }
+}
+
+diesel::table! {
+    /// Registered systems (SMART Backend Services clients).
+    client (id) {
+        id -> Text,
+        organization_id -> Text,
+        facility_id -> Nullable<Text>,
+        name -> Text,
+        role -> Text,
+        allowed_scopes -> Text,
+        jwks_json -> Text,
+        active -> Bool,
+        tokens_valid_after -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Client assertion ids already used.
+    client_assertion (client_id, jti) {
+        client_id -> Text,
+        jti -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The server's token signing keys.
+    signing_key (kid) {
+        kid -> Text,
+        algorithm -> Text,
+        private_key_pkcs8 -> Text,
+        public_jwk_json -> Text,
+        created_at -> BigInt,
+        retired_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Tokens revoked before their expiry (logout).
+    revoked_token (jti) {
+        jti -> Text,
+        expires_at -> BigInt,
+        revoked_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The hash-chained audit trail.
+    audit_event (seq) {
+        seq -> BigInt,
+        id -> Text,
+        recorded_at -> BigInt,
+        agent_kind -> Text,
+        agent_id -> Nullable<Text>,
+        organization_id -> Nullable<Text>,
+        facility_id -> Nullable<Text>,
+        token_id -> Nullable<Text>,
+        action -> Text,
+        resource_type -> Nullable<Text>,
+        resource_ids -> Text,
+        patient_ids -> Text,
+        query -> Nullable<Text>,
+        outcome -> Text,
+        status -> Integer,
+        detail -> Nullable<Text>,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
 diesel::joinable!(immunization -> patient (patient_id));
 diesel::joinable!(patient_name -> patient (patient_id));
 diesel::joinable!(patient_identifier -> patient (patient_id));
 diesel::joinable!(patient_postal_code -> patient (patient_id));
 diesel::joinable!(immunization_vaccine_code -> immunization (immunization_id));
+diesel::joinable!(facility -> organization (organization_id));
+diesel::joinable!(agreement -> organization (organization_id));
+diesel::joinable!(app_user -> organization (organization_id));
+diesel::joinable!(client -> organization (organization_id));
+diesel::joinable!(agreement_notice -> agreement (agreement_id));
+diesel::joinable!(security_answer -> app_user (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     patient,
@@ -132,4 +312,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     immunization_vaccine_code,
     cvx_code,
     mvx_code,
+    organization,
+    facility,
+    agreement,
+    agreement_notice,
+    app_user,
+    security_answer,
+    client,
+    client_assertion,
+    signing_key,
+    revoked_token,
+    audit_event,
 );

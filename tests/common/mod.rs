@@ -18,9 +18,14 @@ use actix_web::web::Bytes;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 
+use izreg::domain::access::{OrganizationKind, Principal, Role};
 use izreg::http::fhir_io::HttpSettings;
 use izreg::service::Registry;
+use izreg::service::session::{self, AuthSettings, PasswordLogin};
 use izreg::store::DatabaseOptions;
+
+/// The password every test user gets (meets the default policy).
+pub const PASSWORD: &str = "Test-Password-2026";
 
 /// A database that exists for one test.
 pub struct TestDatabase {
@@ -115,11 +120,30 @@ type BoxedService = Box<
         >,
 >;
 
+/// Someone who can call the API: an organization, a user in it and a token.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Organization id.
+    pub organization_id: String,
+    /// Facility id, if the user works at one.
+    pub facility_id: Option<String>,
+    /// User id.
+    pub user_id: String,
+    /// Username (for logging in again).
+    pub username: String,
+    /// A valid access token.
+    pub token: String,
+}
+
 /// The application on a fresh database.
 pub struct TestApp {
     service: BoxedService,
     /// The registry behind the app (for direct service/store checks).
     pub registry: Arc<Registry>,
+    /// The state administrator (health department).
+    pub state: Actor,
+    /// A clinician of an enrolled provider with an active agreement: the default caller.
+    pub clinician: Actor,
     /// The database (dropped last).
     pub database: TestDatabase,
 }
@@ -132,19 +156,77 @@ impl TestApp {
     pub async fn spawn() -> Self {
         let database = TestDatabase::new();
         let options = DatabaseOptions { url: database.url.clone(), pool_size: 4 };
-        let registry = Registry::start(&options).expect("registry starts");
+        let registry = Registry::start(&options, &AuthSettings::default()).expect("registry starts");
         let settings = HttpSettings {
             max_body_bytes: TEST_MAX_BODY_BYTES,
             public_base_url: Some("http://izreg.test/fhir".into()),
         };
         let service = test::init_service(izreg::startup::app(Arc::clone(&registry), settings)).await;
         let service = BoxedWrapper(service);
-        TestApp { service: Box::new(service), registry, database }
+        let (organization, user) = izreg::service::user::bootstrap_state_admin(
+            &registry,
+            "Test Department of Health",
+            "state.admin",
+            "State Admin",
+            PASSWORD,
+        )
+        .expect("bootstrap");
+        let state = Actor {
+            token: login(&registry, &organization.id, "state.admin"),
+            organization_id: organization.id,
+            facility_id: None,
+            user_id: user.id,
+            username: "state.admin".to_owned(),
+        };
+        let clinician = enrol_with(&registry, &state, "Test Clinic", OrganizationKind::Provider, Role::Clinician);
+        TestApp { service: Box::new(service), registry, state, clinician, database }
     }
 
-    /// Sends a request.
+    /// Enrols another organization with an active agreement, a facility and one user of `role`.
+    pub fn enrol(&self, name: &str, kind: OrganizationKind, role: Role) -> Actor {
+        enrol_with(&self.registry, &self.state, name, kind, role)
+    }
+
+    /// Adds a user of `role` to an actor's organization and logs them in.
+    pub fn add_user(&self, organization_id: &str, username: &str, role: Role) -> Actor {
+        add_user_with(&self.registry, &self.state, organization_id, None, username, role)
+    }
+
+    /// The principal behind a token (for calling services directly).
+    pub fn principal(&self, actor: &Actor) -> Principal {
+        session::authenticate(&self.registry, Some(&actor.token), "test").expect("valid token")
+    }
+
+    /// Waits until every queued audit record is written.
+    pub fn flush_audit(&self) {
+        self.registry.audit().flush();
+    }
+
+    /// Sends a request as the default clinician (unless it carries its own Authorization).
     pub async fn send(&self, request: TestRequest) -> TestResponse {
-        let response = test::call_service(&self.service, request.to_request()).await;
+        let token = self.clinician.token.clone();
+        self.send_with(Some(&token), request).await
+    }
+
+    /// Sends a request as `actor`.
+    pub async fn send_as(&self, actor: &Actor, request: TestRequest) -> TestResponse {
+        self.send_with(Some(&actor.token), request).await
+    }
+
+    /// Sends a request without any token.
+    pub async fn send_anonymous(&self, request: TestRequest) -> TestResponse {
+        self.send_with(None, request).await
+    }
+
+    async fn send_with(&self, token: Option<&str>, request: TestRequest) -> TestResponse {
+        let mut request = request.to_request();
+        if let Some(token) = token
+            && !actix_web::HttpMessage::headers(&request).contains_key("authorization")
+        {
+            let value = actix_web::http::header::HeaderValue::from_str(&format!("Bearer {token}")).expect("header");
+            request.headers_mut().insert(actix_web::http::header::AUTHORIZATION, value);
+        }
+        let response = test::call_service(&self.service, request).await;
         let status = response.status();
         let headers = response.headers().clone();
         let body = test::read_body(response).await;
@@ -195,6 +277,96 @@ impl TestApp {
         let response = self.post("/fhir/Immunization", immunization).await;
         response.assert_status(201);
         response.json()["id"].as_str().expect("id").to_owned()
+    }
+}
+
+/// Logs a user in through the service and returns the token.
+pub fn login(registry: &Registry, organization_id: &str, username: &str) -> String {
+    session::login(
+        registry,
+        PasswordLogin {
+            organization: organization_id.to_owned(),
+            username: username.to_owned(),
+            password: PASSWORD.to_owned(),
+            scope: None,
+        },
+    )
+    .expect("login")
+    .access_token
+}
+
+fn enrol_with(registry: &Registry, state: &Actor, name: &str, kind: OrganizationKind, role: Role) -> Actor {
+    use izreg::service::agreement::{self, AgreementContacts, Contact};
+    use izreg::service::organization::{self, NewFacility, NewOrganization};
+    let admin = session::authenticate(registry, Some(&state.token), "test").expect("state token");
+    let org = organization::create(
+        registry,
+        &admin,
+        NewOrganization { name: name.to_owned(), kind, phone: None, email: None },
+    )
+    .expect("organization");
+    let facility = organization::enrol_facilities(
+        registry,
+        &admin,
+        &org.id,
+        vec![NewFacility { name: format!("{name} Main"), ..NewFacility::default() }],
+        1,
+    )
+    .expect("facility")
+    .remove(0);
+    let contact = |who: &str| Contact {
+        name: format!("{who} of {name}"),
+        title: Some("Director".to_owned()),
+        phone: Some("612-555-0100".to_owned()),
+        email: format!("{}@example.org", who.to_lowercase()),
+    };
+    let contacts = AgreementContacts {
+        authorized_representative: contact("Representative"),
+        administrator: contact("Administrator"),
+        record_contact: contact("Records"),
+        it_contact: contact("IT"),
+    };
+    let draft = agreement::create(registry, &admin, &org.id, contacts, None).expect("agreement");
+    agreement::activate(
+        registry,
+        &admin,
+        &draft.row.id,
+        &izreg::domain::agreement::format_date(izreg::domain::agreement::today()),
+    )
+    .expect("activation");
+    add_user_with(registry, state, &org.id, Some(facility.id), &format!("{}.user", role.as_str()), role)
+}
+
+fn add_user_with(
+    registry: &Registry,
+    state: &Actor,
+    organization_id: &str,
+    facility_id: Option<String>,
+    username: &str,
+    role: Role,
+) -> Actor {
+    let admin = session::authenticate(registry, Some(&state.token), "test").expect("state token");
+    let user = izreg::service::user::create(
+        registry,
+        &admin,
+        organization_id,
+        izreg::service::user::NewUser {
+            username: username.to_owned(),
+            display_name: format!("Test {username}"),
+            email: None,
+            phone: None,
+            role,
+            facility_id: facility_id.clone(),
+            password: PASSWORD.to_owned(),
+        },
+    )
+    .expect("user");
+    Actor {
+        token: login(registry, organization_id, username),
+        organization_id: organization_id.to_owned(),
+        facility_id,
+        user_id: user.id,
+        username: username.to_owned(),
     }
 }
 

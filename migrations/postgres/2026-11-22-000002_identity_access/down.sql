@@ -1,0 +1,11 @@
+DROP TABLE audit_event;
+DROP TABLE revoked_token;
+DROP TABLE signing_key;
+DROP TABLE client_assertion;
+DROP TABLE client;
+DROP TABLE security_answer;
+DROP TABLE app_user;
+DROP TABLE agreement_notice;
+DROP TABLE agreement;
+DROP TABLE facility;
+DROP TABLE organization;
