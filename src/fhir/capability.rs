@@ -40,6 +40,23 @@ fn resource(kind: &str, profile: &str, params: &[ParamDefinition], includes: &[&
     value
 }
 
+/// A type served read and search only (views of relational records).
+fn read_only(kind: &str, params: &[(&str, &str, &str)]) -> Value {
+    json!({
+        "type": kind,
+        "profile": format!("http://hl7.org/fhir/StructureDefinition/{kind}"),
+        "interaction": [{"code": "read"}, {"code": "search-type"}],
+        "versioning": "no-version",
+        "readHistory": false,
+        "updateCreate": false,
+        "conditionalCreate": false,
+        "conditionalRead": "not-supported",
+        "conditionalUpdate": false,
+        "conditionalDelete": "not-supported",
+        "searchParam": params.iter().map(|(name, kind, documentation)| json!({"name": name, "type": kind, "documentation": documentation})).collect::<Vec<_>>(),
+    })
+}
+
 /// The CapabilityStatement for a server whose FHIR base is `base_url`.
 pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
     json!({
@@ -58,8 +75,33 @@ pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
             "resource": [
                 resource("Patient", "http://hl7.org/fhir/StructureDefinition/Patient", PATIENT_PARAMS, &[], PATIENT_REVINCLUDES),
                 resource("Immunization", "http://hl7.org/fhir/StructureDefinition/Immunization", IMMUNIZATION_PARAMS, IMMUNIZATION_INCLUDES, &[]),
+                read_only("Organization", &[
+                    ("_id", "token", "Logical id."),
+                    ("name", "string", "Name starts with (any case)."),
+                    ("type", "token", "provider, pharmacy, school, child_care, health_plan or public_health."),
+                    ("active", "token", "true or false."),
+                ]),
+                read_only("Location", &[
+                    ("_id", "token", "Logical id."),
+                    ("organization", "reference", "Managing organization."),
+                    ("name", "string", "Name starts with (any case)."),
+                    ("identifier", "token", "Site code (urn:izreg:site-code)."),
+                    ("address-postalcode", "string", "ZIP starts with."),
+                ]),
+                read_only("AuditEvent", &[
+                    ("date", "date", "When recorded (ge, gt, le, lt, eq)."),
+                    ("agent", "token", "User or client id."),
+                    ("patient", "reference", "Patient involved."),
+                    ("subtype", "token", "The izreg action."),
+                    ("outcome", "token", "0 success, 4 failed, 8 denied."),
+                ]),
             ],
             "interaction": [{"code": "transaction"}, {"code": "batch"}, ],
+            "security": {
+                "cors": false,
+                "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "SMART-on-FHIR"}]}],
+                "description": "Every interaction needs an ES256 bearer token from POST /auth/token (SMART v2 scopes; Backend Services client credentials for systems). See /fhir/.well-known/smart-configuration.",
+            },
         }]
     })
 }

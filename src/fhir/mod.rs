@@ -4,6 +4,7 @@
 pub mod bundle;
 pub mod capability;
 pub mod date;
+pub mod directory;
 pub mod immunization;
 pub mod outcome;
 pub mod parse;

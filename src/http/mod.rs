@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod agreement;
 pub mod auth;
+pub mod directory;
 pub mod error;
 pub mod fhir_io;
 pub mod health;
@@ -59,6 +60,12 @@ pub fn configure(config: &mut ServiceConfig<'_>) {
             .wrap(from_fn(fhir_io::negotiate_json))
             .service(auth::smart_configuration)
             .service(system::metadata)
+            .service(directory::read_organization)
+            .service(directory::search_organizations)
+            .service(directory::read_location)
+            .service(directory::search_locations)
+            .service(directory::read_audit_event)
+            .service(directory::search_audit_events)
             .service(system::transaction)
             .configure(patient::configure)
             .configure(immunization::configure),

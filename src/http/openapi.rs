@@ -23,6 +23,7 @@ use utoipa::OpenApi;
         (name = "Organizations", description = "Organizations, their facilities and registered systems."),
         (name = "Agreements", description = "Data use agreements: three-year terms, renewal, termination, expiry report."),
         (name = "Users", description = "Users, roles, and managing one's own account."),
+        (name = "Directory", description = "FHIR Organization, Location and AuditEvent (read and search; views of the registry's records)."),
         (name = "Patient", description = "People the registry holds immunizations for."),
         (name = "Immunization", description = "Vaccine administrations (CVX/MVX coded)."),
         (name = "System", description = "CapabilityStatement and transaction/batch."),

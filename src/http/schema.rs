@@ -2200,3 +2200,102 @@ pub struct SmartConfiguration {
     /// None (no authorization-code flow).
     pub code_challenge_methods_supported: Vec<String>,
 }
+
+/// A FHIR reference.
+#[derive(ToSchema, Serialize, Debug, Clone)]
+pub struct PlainReference {
+    /// `Type/id`.
+    pub reference: Option<String>,
+    /// Text when there is no reference.
+    pub display: Option<String>,
+}
+
+/// FHIR R4 Organization (a view of an enrolled organization).
+#[derive(ToSchema, Serialize, Debug, Clone)]
+#[schema(example = json!({"resourceType": "Organization", "id": "0193a0c2-7c1e-7b8e-9d1a-3c4f5e6a7b8c", "active": true,
+    "type": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/organization-type", "code": "prov", "display": "Healthcare Provider"}], "text": "provider"}],
+    "name": "Lakeside Family Clinic"}))]
+pub struct FhirOrganization {
+    /// Always `Organization`.
+    #[serde(rename = "resourceType")]
+    #[schema(pattern = "^Organization$")]
+    pub resource_type: String,
+    /// Logical id.
+    pub id: String,
+    /// Last change.
+    pub meta: Option<Meta>,
+    /// Whether it is enrolled and active.
+    pub active: bool,
+    /// HL7 organization-type (prov, edu, pay, govt) with the izreg kind as text.
+    #[serde(rename = "type")]
+    pub kind: Vec<CodeableConcept>,
+    /// Name.
+    pub name: String,
+    /// Phone and email.
+    pub telecom: Option<Vec<ContactPoint>>,
+}
+
+/// FHIR R4 Location (a view of a facility).
+#[derive(ToSchema, Serialize, Debug, Clone)]
+pub struct FhirLocation {
+    /// Always `Location`.
+    #[serde(rename = "resourceType")]
+    #[schema(pattern = "^Location$")]
+    pub resource_type: String,
+    /// Logical id.
+    pub id: String,
+    /// Last change.
+    pub meta: Option<Meta>,
+    /// `active` or `inactive`.
+    #[schema(pattern = "^(active|inactive)$")]
+    pub status: String,
+    /// Name.
+    pub name: String,
+    /// Always `instance`.
+    pub mode: String,
+    /// The site code (`urn:izreg:site-code`).
+    pub identifier: Option<Vec<Identifier>>,
+    /// Address.
+    pub address: Option<Address>,
+    /// Phone.
+    pub telecom: Option<Vec<ContactPoint>>,
+    /// The organization the facility belongs to.
+    #[serde(rename = "managingOrganization")]
+    pub managing_organization: PlainReference,
+}
+
+/// FHIR R4 AuditEvent (a view of one audit trail record).
+#[derive(ToSchema, Serialize, Debug, Clone)]
+pub struct FhirAuditEvent {
+    /// Always `AuditEvent`.
+    #[serde(rename = "resourceType")]
+    #[schema(pattern = "^AuditEvent$")]
+    pub resource_type: String,
+    /// Logical id.
+    pub id: String,
+    /// `rest` for FHIR interactions, `security` for logins and administration.
+    #[serde(rename = "type")]
+    pub event_type: Coding,
+    /// The izreg action (read, search, create, login, lockout, agreement-activate, ...).
+    pub subtype: Vec<Coding>,
+    /// C, R, U, D or E.
+    #[schema(pattern = "^[CRUDE]$")]
+    pub action: String,
+    /// When.
+    #[schema(format = "date-time")]
+    pub recorded: String,
+    /// 0 success, 4 failed, 8 denied.
+    #[schema(pattern = "^(0|4|8)$")]
+    pub outcome: String,
+    /// Why it was denied or failed.
+    #[serde(rename = "outcomeDesc")]
+    pub outcome_desc: Option<String>,
+    /// Who: the user or system (identifier), the token id (altId), the facility (location).
+    pub agent: Vec<serde_json::Value>,
+    /// The registry.
+    pub source: serde_json::Value,
+    /// The patients and resources involved, and the query of a search (base64).
+    pub entity: Option<Vec<serde_json::Value>>,
+    /// Chain position, chain hash and HTTP status.
+    pub extension: Vec<serde_json::Value>,
+}

@@ -9,6 +9,7 @@ pub mod agreement;
 pub mod audit;
 pub mod bundle;
 pub mod client;
+pub mod directory;
 mod error;
 pub mod kind;
 pub mod organization;

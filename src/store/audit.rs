@@ -136,3 +136,8 @@ pub fn search(conn: &mut DbConnection, filter: &AuditFilter, limit: i64) -> Resu
 fn escape_like(value: &str) -> String {
     value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
+
+/// One event by id.
+pub fn event(conn: &mut DbConnection, id: &str) -> Result<Option<AuditRow>, StoreError> {
+    Ok(audit_event::table.filter(audit_event::id.eq(id)).select(AuditRow::as_select()).first(conn).optional()?)
+}

@@ -518,3 +518,100 @@ pub fn set_client_active(conn: &mut DbConnection, id: &str, active: bool, now: i
         .execute(conn)?;
     Ok(())
 }
+
+// ---- directory searches (FHIR Organization and Location) ----
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends for ASCII.
+    fn lower(text: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+fn like_prefix(prefix: &str) -> String {
+    let escaped = prefix.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("{escaped}%")
+}
+
+/// What an organization search filters on.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationQuery {
+    /// Only this id.
+    pub id: Option<String>,
+    /// Name starts with (case-insensitive).
+    pub name_prefix: Option<String>,
+    /// Kind code.
+    pub kind: Option<String>,
+    /// Active flag.
+    pub active: Option<bool>,
+    /// Keyset: ids after this.
+    pub after_id: Option<String>,
+}
+
+/// Organizations matching the query, by id, at most `limit`.
+pub fn search_organizations(
+    conn: &mut DbConnection,
+    query: &OrganizationQuery,
+    limit: i64,
+) -> Result<Vec<OrganizationRow>, StoreError> {
+    let mut sql = organization::table.select(OrganizationRow::as_select()).into_boxed();
+    if let Some(id) = &query.id {
+        sql = sql.filter(organization::id.eq(id.clone()));
+    }
+    if let Some(prefix) = &query.name_prefix {
+        sql = sql.filter(lower(organization::name).like(like_prefix(prefix)).escape('\\'));
+    }
+    if let Some(kind) = &query.kind {
+        sql = sql.filter(organization::kind.eq(kind.clone()));
+    }
+    if let Some(active) = query.active {
+        sql = sql.filter(organization::active.eq(active));
+    }
+    if let Some(after) = &query.after_id {
+        sql = sql.filter(organization::id.gt(after.clone()));
+    }
+    Ok(sql.order(organization::id).limit(limit).load(conn)?)
+}
+
+/// What a facility search filters on.
+#[derive(Debug, Clone, Default)]
+pub struct FacilityQuery {
+    /// Only this id.
+    pub id: Option<String>,
+    /// Managing organization.
+    pub organization_id: Option<String>,
+    /// Name starts with (case-insensitive).
+    pub name_prefix: Option<String>,
+    /// Site code.
+    pub site_code: Option<String>,
+    /// ZIP starts with.
+    pub postal_code_prefix: Option<String>,
+    /// Keyset: ids after this.
+    pub after_id: Option<String>,
+}
+
+/// Facilities matching the query, by id, at most `limit`.
+pub fn search_facilities(
+    conn: &mut DbConnection,
+    query: &FacilityQuery,
+    limit: i64,
+) -> Result<Vec<FacilityRow>, StoreError> {
+    let mut sql = facility::table.select(FacilityRow::as_select()).into_boxed();
+    if let Some(id) = &query.id {
+        sql = sql.filter(facility::id.eq(id.clone()));
+    }
+    if let Some(organization_id) = &query.organization_id {
+        sql = sql.filter(facility::organization_id.eq(organization_id.clone()));
+    }
+    if let Some(prefix) = &query.name_prefix {
+        sql = sql.filter(lower(facility::name).like(like_prefix(prefix)).escape('\\'));
+    }
+    if let Some(code) = &query.site_code {
+        sql = sql.filter(facility::site_code.eq(code.clone()));
+    }
+    if let Some(prefix) = &query.postal_code_prefix {
+        sql = sql.filter(facility::postal_code.like(like_prefix(prefix)).escape('\\'));
+    }
+    if let Some(after) = &query.after_id {
+        sql = sql.filter(facility::id.gt(after.clone()));
+    }
+    Ok(sql.order(facility::id).limit(limit).load(conn)?)
+}
