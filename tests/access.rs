@@ -440,7 +440,7 @@ async fn submitted_records_are_stamped_with_the_organization_and_facility_and_au
     assert_eq!(read.facility_id, app.clinician.facility_id);
     assert!(read.token_id.is_some());
     assert_eq!(read.resource_ids, imm_id);
-    let report = app.registry.database().read(|conn| izreg::service::audit::verify_chain(conn)).unwrap();
+    let report = app.registry.database().read(izreg::service::audit::verify_chain).unwrap();
     assert_eq!(report.first_broken, None);
 }
 
@@ -529,4 +529,24 @@ async fn a_registered_system_gets_a_short_token_once_per_assertion() {
     long.assert_status(401);
     assert!(long.json()["error_description"].as_str().unwrap().contains("five minutes"));
     assert!(denied_events(&app).iter().any(|e| e.agent_id.as_deref() == Some(ehr.client_id.as_str())));
+}
+
+#[actix_web::test]
+async fn schools_and_child_care_only_get_read_only_users() {
+    let app = TestApp::spawn().await;
+    let school = app.enrol("Roosevelt High", OrganizationKind::School, Role::ReadOnly);
+    let response = app
+        .send_as(
+            &app.state,
+            TestRequest::post()
+                .uri(&format!("/api/v1/organizations/{}/users", school.organization_id))
+                .insert_header(("content-type", "application/json"))
+                .set_payload(
+                    json!({"username": "school.nurse", "displayName": "Nurse", "role": "clinician", "password": common::PASSWORD})
+                        .to_string(),
+                ),
+        )
+        .await;
+    response.assert_status(400);
+    assert_eq!(response.first_issue(), ("invalid".to_owned(), Some("role".to_owned())));
 }

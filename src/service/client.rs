@@ -67,9 +67,10 @@ pub fn register(
     let mut record = AuditRecord::by(principal, "client-register").on("Client");
     record.resource_ids = vec![row.id.clone()];
     registry.database().write(move |conn| -> Result<ClientRow, ServiceError> {
-        if identity::organization(conn, &row.organization_id)?.is_none() {
+        let Some(organization) = identity::organization(conn, &row.organization_id)? else {
             return Err(ServiceError::NotFoundNamed("No organization with this id.".to_owned()));
-        }
+        };
+        super::user::check_role_fits_organization(new.role, &organization.kind)?;
         if let Some(facility_id) = &row.facility_id {
             match identity::facility(conn, facility_id)? {
                 Some(f) if f.organization_id == row.organization_id => {}

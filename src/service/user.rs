@@ -118,6 +118,7 @@ pub fn create(
                 "State administrators belong to the health department that runs the registry.",
             ));
         }
+        check_role_fits_organization(new.role, &organization.kind)?;
         if let Some(facility_id) = &row.facility_id {
             match identity::facility(conn, facility_id)? {
                 Some(f) if f.organization_id == row.organization_id => {}
@@ -135,6 +136,16 @@ pub fn create(
         super::audit::append_in(conn, vec![record])?;
         Ok(row)
     })
+}
+
+/// Schools and child care only ever read: their people and systems get read-only roles.
+pub(crate) fn check_role_fits_organization(role: Role, organization_kind: &str) -> Result<(), ServiceError> {
+    let read_only_kind =
+        crate::domain::access::OrganizationKind::parse(organization_kind).is_some_and(|k| k.is_read_only());
+    if read_only_kind && !matches!(role, Role::ReadOnly | Role::OrgAdmin) {
+        return Err(invalid("role", "Schools and child care read only: their users are read_only (or org_admin)."));
+    }
+    Ok(())
 }
 
 /// The users of an organization.
