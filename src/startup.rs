@@ -69,6 +69,15 @@ pub fn app(
         .openapi(ApiDoc::openapi())
         .app_data(web::Data::from(registry))
         .app_data(web::Data::new(http_settings))
+        .app_data(web::QueryConfig::default().error_handler(|error, _| {
+            // Typed query strings (the /api/v1 reports) answer like everything else.
+            http::error::ApiError::http(
+                actix_web::http::StatusCode::BAD_REQUEST,
+                crate::fhir::outcome::IssueType::Invalid,
+                format!("Invalid query: {error}."),
+            )
+            .into()
+        }))
         .configure(http::configure)
         .split_for_parts();
     let spec = http::openapi::finish(spec);

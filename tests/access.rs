@@ -49,6 +49,7 @@ fn clinician_claims(app: &TestApp) -> AccessClaims {
         role: "clinician".to_owned(),
         scope: "user/Patient.cruds user/Immunization.cruds".to_owned(),
         jti: uuid::Uuid::new_v4().to_string(),
+        iat_us: t * 1_000_000,
         iat: t,
         nbf: t,
         exp: t + 300,
@@ -152,8 +153,15 @@ async fn expired_not_yet_valid_wrong_audience_and_unknown_key_tokens_are_refused
     let app = TestApp::spawn().await;
     let keys = server_keys(&app, "urn:izreg:api");
     let t = now();
-    let expired =
-        keys.sign(&AccessClaims { iat: t - 900, nbf: t - 900, exp: t - 600, ..clinician_claims(&app) }).unwrap();
+    let expired = keys
+        .sign(&AccessClaims {
+            iat: t - 900,
+            iat_us: (t - 900) * 1_000_000,
+            nbf: t - 900,
+            exp: t - 600,
+            ..clinician_claims(&app)
+        })
+        .unwrap();
     assert_unauthenticated(&read_patients_with(&app, &expired).await, "expired");
     let early =
         keys.sign(&AccessClaims { iat: t + 600, nbf: t + 600, exp: t + 900, ..clinician_claims(&app) }).unwrap();

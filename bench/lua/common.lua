@@ -126,3 +126,17 @@ function done(summary, latency, requests)
   end
   io.write("BENCH_JSON ", line, "}\n")
 end
+
+-- The access token bench/run obtained for the scenarios (a clinician of an enrolled provider
+-- with an active data use agreement): every FHIR request is authenticated, authorized and
+-- audited, as in production.
+function bench.auth(headers)
+  headers = headers or {}
+  if bench.token == nil then
+    local file = io.open(bench.data_dir .. "/token.txt", "r")
+    bench.token = file and file:read("*l") or ""
+    if file then file:close() end
+  end
+  if bench.token ~= "" then headers["Authorization"] = "Bearer " .. bench.token end
+  return headers
+end

@@ -21,5 +21,5 @@ function request()
     '"manufacturer":{"identifier":{"system":"http://hl7.org/fhir/sid/mvx","value":"SKB"}},' ..
     '"lotNumber":"BENCH%d-%d"}',
     ids[math.random(n)], date, thread_id or 0, counter)
-  return wrk.format("POST", "/fhir/Immunization", headers, body)
+  return wrk.format("POST", "/fhir/Immunization", bench.auth(headers), body)
 end

@@ -16,5 +16,5 @@ function request()
     '{"resourceType":"Patient","name":[{"family":%s,"given":[%s]}],"gender":"%s","birthDate":"%s"}',
     bench.json_string(families[math.random(#families)]), bench.json_string(givens[math.random(#givens)]),
     genders[math.random(2)], bench.date_days_ago(math.random(1, 6000)))
-  return wrk.format("POST", "/fhir/Patient", headers, body)
+  return wrk.format("POST", "/fhir/Patient", bench.auth(headers), body)
 end

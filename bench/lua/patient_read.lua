@@ -7,7 +7,7 @@ function init(args)
   local ids = bench.lines("patient_ids.txt")
   reqs = {}
   for i, id in ipairs(ids) do
-    reqs[i] = wrk.format("GET", "/fhir/Patient/" .. id, { ["Accept"] = "application/fhir+json" })
+    reqs[i] = wrk.format("GET", "/fhir/Patient/" .. id, bench.auth({ ["Accept"] = "application/fhir+json" }))
   end
   n = #reqs
 end

@@ -19,7 +19,7 @@ function init(args)
       value = string.sub(family, 1, cut)
     end
     reqs[i] = wrk.format("GET", "/fhir/Patient?family=" .. bench.urlencode(value),
-      { ["Accept"] = "application/fhir+json" })
+      bench.auth({ ["Accept"] = "application/fhir+json" }))
   end
   n = #reqs
 end

@@ -31,5 +31,5 @@ function request()
       cvx[i], urn, bench.date_days_ago(birth_days - 30 * i), i)
   end
   parts[#parts + 1] = "]}"
-  return wrk.format("POST", "/fhir", headers, table.concat(parts))
+  return wrk.format("POST", "/fhir", bench.auth(headers), table.concat(parts))
 end

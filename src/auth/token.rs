@@ -37,6 +37,9 @@ pub struct AccessClaims {
     pub jti: String,
     /// Issued at (seconds since the epoch).
     pub iat: i64,
+    /// Issued at, in microseconds: `iat` has whole seconds, and "sessions ended at 10:00:00.5"
+    /// must refuse a token issued at 10:00:00.2 but not one issued at 10:00:00.7.
+    pub iat_us: i64,
     /// Not before (seconds since the epoch).
     pub nbf: i64,
     /// Expires (seconds since the epoch).
@@ -378,6 +381,7 @@ mod tests {
             role: "clinician".to_owned(),
             scope: "user/Patient.rs".to_owned(),
             jti: "t1".to_owned(),
+            iat_us: now * 1_000_000,
             iat: now,
             nbf: now,
             exp: now + 300,

@@ -173,6 +173,14 @@ impl ServiceError {
                     ..Issue::error(IssueType::Exception, "An internal error occurred; it has been logged.")
                 }],
             ),
+            ServiceError::Store(StoreError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ))) => (
+                // Two requests raced to create the same thing; the database kept one.
+                409,
+                vec![Issue::error(IssueType::Duplicate, "This already exists (created by a concurrent request).")],
+            ),
             ServiceError::Store(StoreError::Pool(_)) | ServiceError::Store(StoreError::WriterGone) => {
                 (503, vec![Issue::error(IssueType::Transient, "The registry is busy or restarting; retry shortly.")])
             }
@@ -189,6 +197,10 @@ impl ServiceError {
     /// Whether this is the server's fault (logged with its cause chain).
     pub fn is_internal(&self) -> bool {
         match self {
+            ServiceError::Store(StoreError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ))) => false,
             ServiceError::Store(_) | ServiceError::Configuration(_) => true,
             ServiceError::TransactionEntry { error, .. } => error.is_internal(),
             _ => false,

@@ -328,7 +328,7 @@ fn principal_from(claims: &AccessClaims) -> Option<Principal> {
         role: Role::parse(&claims.role)?,
         scopes: Scopes::parse(&claims.scope).ok()?,
         token_id: claims.jti.clone(),
-        issued_at: claims.iat.saturating_mul(1_000_000),
+        issued_at: claims.iat_us,
         expires_at: claims.exp.saturating_mul(1_000_000),
     })
 }
@@ -340,7 +340,6 @@ fn load_standing(conn: &mut DbConnection, principal: &Principal) -> Result<Stand
             "The access token was revoked (logged out).".to_owned(),
         )));
     }
-    // Tokens carry whole seconds; a session ended within the token's issuing second counts.
     let issued_at = principal.issued_at;
     let (active, valid_after) = match principal.kind {
         AgentKind::User => match identity::user(conn, &principal.subject)? {
@@ -355,7 +354,7 @@ fn load_standing(conn: &mut DbConnection, principal: &Principal) -> Result<Stand
     if !active {
         return Ok(Standing::Refused(Refusal::Unauthenticated("The account is deactivated.".to_owned())));
     }
-    if valid_after >= issued_at + 1_000_000 {
+    if valid_after >= issued_at {
         return Ok(Standing::Refused(Refusal::Unauthenticated("This session has ended; log in again.".to_owned())));
     }
     match agreement::organization_access(conn, &principal.organization_id, crate::domain::agreement::today())? {
@@ -505,6 +504,7 @@ fn issue(
         role: role.as_str().to_owned(),
         scope: scopes.to_string(),
         jti: uuid::Uuid::new_v4().to_string(),
+        iat_us: now.micros(),
         iat,
         nbf: iat,
         exp: iat + lifetime_seconds,

@@ -46,12 +46,14 @@ fn check_username(username: &str) -> Result<(), ServiceError> {
     }
 }
 
-fn check_password(registry: &Registry, new_password: &str) -> Result<(), ServiceError> {
+/// Checks a new password against the policy; each broken rule is an issue at `field` (the
+/// request's name for the new password).
+fn check_password(registry: &Registry, new_password: &str, field: &str) -> Result<(), ServiceError> {
     let problems = registry.sessions().settings().password.violations(new_password);
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(ServiceError::Invalid(problems.into_iter().map(|p| Issue::at(IssueType::Invalid, "password", p)).collect()))
+        Err(ServiceError::Invalid(problems.into_iter().map(|p| Issue::at(IssueType::Invalid, field, p)).collect()))
     }
 }
 
@@ -85,7 +87,7 @@ pub fn create(
     }
     check_username(&new.username)?;
     check_profile(&new.display_name, new.email.as_deref())?;
-    check_password(registry, &new.password)?;
+    check_password(registry, &new.password, "password")?;
     let hash = password::hash_password(&new.password).map_err(|e| ServiceError::Configuration(e.to_string()))?;
     let now = Timestamp::now().micros();
     let row = UserRow {
@@ -251,7 +253,7 @@ pub(crate) fn set_password_checked(
     new_password: &str,
     old_password: &str,
 ) -> Result<(), ServiceError> {
-    check_password(registry, new_password)?;
+    check_password(registry, new_password, "newPassword")?;
     if new_password == old_password {
         return Err(invalid("newPassword", "The new password must differ from the current one."));
     }
@@ -321,7 +323,7 @@ pub fn bootstrap_state_admin(
 ) -> Result<(OrganizationRow, UserRow), ServiceError> {
     check_username(username)?;
     check_profile(display_name, None)?;
-    check_password(registry, new_password)?;
+    check_password(registry, new_password, "password")?;
     if organization_name.trim().is_empty() {
         return Err(invalid("organization", "The organization needs a name."));
     }
