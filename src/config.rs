@@ -25,6 +25,8 @@ pub struct Settings {
     pub workers: usize,
     /// Tokens, keys and the password policy (`[auth]` in the file).
     pub auth: crate::service::session::AuthSettings,
+    /// How agreement reminders are delivered (`[notices]` in the file).
+    pub notices: crate::notify::NoticeSettings,
 }
 
 impl Default for Settings {
@@ -37,6 +39,7 @@ impl Default for Settings {
             public_base_url: None,
             workers: 0,
             auth: crate::service::session::AuthSettings::default(),
+            notices: crate::notify::NoticeSettings::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod fhir;
 pub mod http;
+pub mod notify;
 pub mod service;
 pub mod startup;
 pub mod store;

@@ -68,13 +68,29 @@ enum Command {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Signing key tools.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// Audit trail tools.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// Queues the data use agreement expiry reminders due today (run daily).
+    /// Queues the data use agreement expiry reminders due today and delivers the outbox with the
+    /// configured sender (`serve` also does this every `[notices] interval_minutes`).
     QueueNotices {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Makes a new token signing key and retires the old ones (still published until their
+    /// tokens expire); running servers switch within a minute.
+    Rotate {
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -153,6 +169,15 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("organization {} user {}", organization.id, user.id);
             Ok(())
         }
+        Command::Keys { command: KeysCommand::Rotate { database } } => {
+            let settings = settings(cli.config.as_ref(), &database)?;
+            izreg::service::migrate(&settings.database_url).map_err(|e| e.to_string())?;
+            let database = izreg::store::Database::open(&izreg::startup::database_options(&settings))
+                .map_err(|e| e.to_string())?;
+            let kid = izreg::service::session::rotate_signing_key(&database).map_err(|e| describe(&e))?;
+            println!("new signing key {kid}");
+            Ok(())
+        }
         Command::Audit { command: AuditCommand::Verify { database } } => {
             let settings = settings(cli.config.as_ref(), &database)?;
             let mut conn = izreg::store::connection::establish(&settings.database_url).map_err(|e| e.to_string())?;
@@ -173,7 +198,9 @@ fn run(cli: Cli) -> Result<(), String> {
             let registry = izreg::service::Registry::start(&options, &settings.auth).map_err(|e| e.to_string())?;
             let queued = izreg::service::agreement::queue_expiry_notices(&registry, izreg::domain::agreement::today())
                 .map_err(|e| describe(&e))?;
-            println!("{queued} notices queued");
+            let report =
+                izreg::service::agreement::deliver_notices(&registry, &settings.notices).map_err(|e| describe(&e))?;
+            println!("{queued} notices queued, {} sent, {} failed", report.sent, report.failed);
             Ok(())
         }
     }

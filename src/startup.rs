@@ -117,6 +117,53 @@ async fn log_request(
     Ok(response)
 }
 
+/// The background job that queues due agreement reminders and delivers the outbox.
+struct NoticeJob {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    worker: Option<std::thread::JoinHandle<()>>,
+}
+
+impl NoticeJob {
+    fn start(registry: Arc<Registry>, settings: crate::notify::NoticeSettings) -> Self {
+        if settings.interval_minutes == 0 {
+            return NoticeJob { stop: None, worker: None };
+        }
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let interval = Duration::from_secs(u64::from(settings.interval_minutes) * 60);
+        let worker = std::thread::Builder::new()
+            .name("izreg-notices".to_owned())
+            .spawn(move || {
+                loop {
+                    let today = crate::domain::agreement::today();
+                    match crate::service::agreement::queue_expiry_notices(&registry, today).and_then(|queued| {
+                        Ok((queued, crate::service::agreement::deliver_notices(&registry, &settings)?))
+                    }) {
+                        Ok((queued, report)) if queued + report.sent + report.failed > 0 => {
+                            tracing::info!(queued, sent = report.sent, failed = report.failed, "agreement notices");
+                        }
+                        Ok(_) => {}
+                        Err(error) => tracing::warn!(error = %error, "agreement notices round failed"),
+                    }
+                    if !matches!(stopped.recv_timeout(interval), Err(std::sync::mpsc::RecvTimeoutError::Timeout)) {
+                        return;
+                    }
+                }
+            })
+            .map_err(|error| tracing::warn!(error = %error, "cannot start the agreement notices job"))
+            .ok();
+        NoticeJob { stop: Some(stop), worker }
+    }
+
+    fn stop(mut self) {
+        drop(self.stop.take());
+        if let Some(worker) = self.worker.take()
+            && worker.join().is_err()
+        {
+            tracing::warn!("the agreement notices job panicked");
+        }
+    }
+}
+
 /// Opens the registry and serves until SIGTERM/SIGINT, then drains in-flight requests.
 pub async fn serve(settings: Settings) -> Result<(), StartupError> {
     let options = database_options(&settings);
@@ -134,7 +181,9 @@ pub async fn serve(settings: Settings) -> Result<(), StartupError> {
     let server =
         server.bind(&settings.bind).map_err(|source| StartupError::Bind { address: settings.bind.clone(), source })?;
     tracing::info!(address = %settings.bind, backend = ?registry.database().backend(), "izreg is listening");
+    let notices = NoticeJob::start(Arc::clone(&registry), settings.notices.clone());
     server.run().await.map_err(StartupError::Run)?;
+    notices.stop();
     tracing::info!("stopped; flushing the audit trail and the database");
     registry.audit().close();
     drop(registry);

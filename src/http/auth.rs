@@ -302,7 +302,7 @@ pub async fn jwks(registry: web::Data<Registry>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")))
-        .body(registry.sessions().jwks_json().to_owned())
+        .body(registry.sessions().jwks_json())
 }
 
 /// SMART on FHIR configuration (discovery of the token endpoint and what it supports).
@@ -327,4 +327,56 @@ pub async fn smart_configuration(req: HttpRequest) -> HttpResponse {
         "capabilities": ["client-confidential-asymmetric", "permission-v2", "permission-v1"],
         "code_challenge_methods_supported": []
     }))
+}
+
+/// A self-service password reset.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PasswordReset {
+    /// The organization's id.
+    pub organization: String,
+    /// The username.
+    pub username: String,
+    /// The answers to the three security questions (any order; case and extra spaces ignored).
+    #[schema(min_items = 3, max_items = 3)]
+    pub answers: Vec<String>,
+    /// The new password (see the password policy).
+    pub new_password: String,
+}
+
+/// Resets a forgotten password with the answers to the account's security questions. Wrong
+/// answers count as failed logins (five lock the account).
+#[utoipa::path(
+    post, path = "/auth/password-reset", tag = "Auth", operation_id = "resetPassword",
+    security(()),
+    request_body(content = PasswordReset, content_type = "application/json"),
+    responses(
+        (status = 204, description = "Reset; log in with the new password."),
+        (status = 400, description = "Unknown account, wrong answers or locked account (OAuth invalid_grant), or the new password breaks the policy (OperationOutcome listing each rule).", body = schema::OperationOutcome, content_type = "application/fhir+json"),
+    )
+)]
+#[post("/auth/password-reset")]
+pub async fn reset_password(
+    registry: web::Data<Registry>,
+    body: super::admin::JsonBody<PasswordReset>,
+) -> Result<HttpResponse, ApiError> {
+    let reset = body.0;
+    if reset.answers.len() > 10 || reset.answers.iter().any(|a| a.chars().count() > 200) {
+        return Err(ApiError::http(
+            StatusCode::BAD_REQUEST,
+            crate::fhir::outcome::IssueType::Invalid,
+            "Give the three answers.",
+        ));
+    }
+    web::block(move || {
+        session::reset_password_with_answers(
+            &registry,
+            &reset.organization,
+            &reset.username,
+            &reset.answers,
+            &reset.new_password,
+        )
+    })
+    .await??;
+    Ok(HttpResponse::NoContent().finish())
 }

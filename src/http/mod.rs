@@ -29,6 +29,7 @@ pub fn configure(config: &mut ServiceConfig<'_>) {
         .service(auth::token)
         .service(auth::logout)
         .service(auth::change_password)
+        .service(auth::reset_password)
         .service(auth::jwks)
         .service(admin::create_organization)
         .service(admin::list_organizations)

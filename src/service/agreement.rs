@@ -435,3 +435,42 @@ pub fn notices(registry: &Registry, principal: &Principal, agreement_id: &str) -
     require_state(principal)?;
     Ok(registry.database().read(|conn| identity::notices_of(conn, agreement_id))?)
 }
+
+/// What a delivery round did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DeliveryReport {
+    /// Notices delivered.
+    pub sent: usize,
+    /// Notices that failed (kept for the next round, with the error recorded).
+    pub failed: usize,
+}
+
+/// Most delivery attempts per notice before it is left for a person to look at.
+const MAX_ATTEMPTS: i32 = 10;
+
+/// Delivers the notices waiting in the outbox.
+pub fn deliver_notices(
+    registry: &Registry,
+    settings: &crate::notify::NoticeSettings,
+) -> Result<DeliveryReport, ServiceError> {
+    let pending = registry.database().read(|conn| identity::unsent_notices(conn, 500))?;
+    let mut report = DeliveryReport::default();
+    for notice in pending.into_iter().filter(|n| n.attempts < MAX_ATTEMPTS) {
+        let message = crate::notify::Message { to: &notice.recipient, subject: &notice.subject, body: &notice.body };
+        let outcome = crate::notify::deliver(settings, &message);
+        let id = notice.id.clone();
+        let (sent_at, error) = match &outcome {
+            Ok(()) => (Some(Timestamp::now().micros()), None),
+            Err(error) => (None, Some(error.to_string())),
+        };
+        registry.database().write(move |conn| identity::mark_notice(conn, &id, sent_at, error.as_deref()))?;
+        match outcome {
+            Ok(()) => report.sent += 1,
+            Err(error) => {
+                tracing::warn!(notice = %notice.id, error = %error, "agreement notice not delivered");
+                report.failed += 1;
+            }
+        }
+    }
+    Ok(report)
+}

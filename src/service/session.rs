@@ -96,9 +96,16 @@ impl Refusal {
     }
 }
 
+/// How long signing keys are used before they are re-read (another instance, or
+/// `izreg keys rotate`, may have rotated them).
+const KEYS_MAX_AGE: Duration = Duration::from_secs(60);
+/// Least time between re-reads caused by tokens with an unknown key id (bounds what a flood of
+/// forged tokens can cost).
+const KEYS_MIN_RELOAD: Duration = Duration::from_secs(5);
+
 /// Token keys and caches.
 pub struct Sessions {
-    keys: TokenKeys,
+    keys: std::sync::RwLock<(Arc<TokenKeys>, Instant)>,
     settings: AuthSettings,
     verified: Mutex<HashMap<[u8; 32], Arc<AccessClaims>>>,
     standing: Mutex<HashMap<String, (Instant, Standing)>>,
@@ -106,7 +113,7 @@ pub struct Sessions {
 
 impl std::fmt::Debug for Sessions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sessions").field("keys", &self.keys).finish_non_exhaustive()
+        f.debug_struct("Sessions").finish_non_exhaustive()
     }
 }
 
@@ -147,11 +154,9 @@ impl Sessions {
             }
             Ok(rows)
         })?;
-        let stored: Vec<StoredSigningKey> = rows.into_iter().map(from_row).collect();
-        let keys = TokenKeys::new(&stored, &settings.issuer, &settings.audience)
-            .map_err(|e| ServiceError::Configuration(e.to_string()))?;
+        let keys = build_keys(rows, settings)?;
         Ok(Sessions {
-            keys,
+            keys: std::sync::RwLock::new((Arc::new(keys), Instant::now())),
             settings: settings.clone(),
             verified: Mutex::new(HashMap::new()),
             standing: Mutex::new(HashMap::new()),
@@ -159,8 +164,27 @@ impl Sessions {
     }
 
     /// The public keys (JWKS JSON).
-    pub fn jwks_json(&self) -> &str {
-        self.keys.jwks_json()
+    pub fn jwks_json(&self) -> String {
+        self.keys().0.jwks_json().to_owned()
+    }
+
+    fn keys(&self) -> (Arc<TokenKeys>, Instant) {
+        match self.keys.read() {
+            Ok(guard) => (Arc::clone(&guard.0), guard.1),
+            Err(poisoned) => (Arc::clone(&poisoned.get_ref().0), poisoned.get_ref().1),
+        }
+    }
+
+    /// Re-reads the signing keys (after a rotation by another instance or the CLI).
+    pub fn reload_keys(&self, database: &Database) -> Result<(), ServiceError> {
+        let longest_token =
+            i64::from(self.settings.user_token_minutes.max(self.settings.system_token_minutes)) * 60_000_000;
+        let rows = database.read(|conn| token_store::signing_keys(conn, Timestamp::now().micros() - longest_token))?;
+        let keys = build_keys(rows, &self.settings)?;
+        if let Ok(mut guard) = self.keys.write() {
+            *guard = (Arc::new(keys), Instant::now());
+        }
+        Ok(())
     }
 
     /// The settings.
@@ -176,7 +200,12 @@ impl Sessions {
         }
     }
 
-    fn verify_cached(&self, token: &str, now_seconds: i64) -> Result<Arc<AccessClaims>, TokenError> {
+    fn verify_cached(
+        &self,
+        database: &Database,
+        token: &str,
+        now_seconds: i64,
+    ) -> Result<Arc<AccessClaims>, TokenError> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         if let Some(claims) = self.verified.lock().ok().and_then(|cache| cache.get(&digest).cloned()) {
             if claims.exp + i64::try_from(token::CLOCK_LEEWAY_SECONDS).unwrap_or(0) < now_seconds {
@@ -184,7 +213,18 @@ impl Sessions {
             }
             return Ok(claims);
         }
-        let claims = Arc::new(self.keys.verify(token, now_seconds)?);
+        let (keys, loaded_at) = self.keys();
+        let claims = match keys.verify(token, now_seconds) {
+            Err(TokenError::UnknownKey) if loaded_at.elapsed() >= KEYS_MIN_RELOAD => {
+                // Perhaps a key another instance made since: look once more.
+                if let Err(error) = self.reload_keys(database) {
+                    tracing::warn!(error = %error, "could not re-read the signing keys");
+                }
+                self.keys().0.verify(token, now_seconds)?
+            }
+            other => other?,
+        };
+        let claims = Arc::new(claims);
         if let Ok(mut cache) = self.verified.lock() {
             if cache.len() >= MAX_CACHED_TOKENS {
                 cache.retain(|_, c| c.exp >= now_seconds);
@@ -212,9 +252,31 @@ impl Sessions {
         }
     }
 
-    fn sign(&self, claims: &AccessClaims) -> Result<String, ServiceError> {
-        self.keys.sign(claims).map_err(|e| ServiceError::Configuration(e.to_string()))
+    fn sign(&self, database: &Database, claims: &AccessClaims) -> Result<String, ServiceError> {
+        if self.keys().1.elapsed() >= KEYS_MAX_AGE {
+            self.reload_keys(database)?;
+        }
+        self.keys().0.sign(claims).map_err(|e| ServiceError::Configuration(e.to_string()))
     }
+}
+
+fn build_keys(rows: Vec<SigningKeyRow>, settings: &AuthSettings) -> Result<TokenKeys, ServiceError> {
+    let stored: Vec<StoredSigningKey> = rows.into_iter().map(from_row).collect();
+    TokenKeys::new(&stored, &settings.issuer, &settings.audience)
+        .map_err(|e| ServiceError::Configuration(e.to_string()))
+}
+
+/// Makes a new signing key and retires the others (they stay published until the tokens they
+/// signed have expired). Running servers pick the new key up within a minute.
+pub fn rotate_signing_key(database: &Database) -> Result<String, ServiceError> {
+    token::install_crypto_provider();
+    database.write(|conn| -> Result<String, ServiceError> {
+        let now = Timestamp::now().micros();
+        let key = token::generate_es256_key(now).map_err(|e| ServiceError::Configuration(e.to_string()))?;
+        token_store::insert_signing_key(conn, &to_row(&key))?;
+        token_store::retire_signing_keys_except(conn, &key.kid, now)?;
+        Ok(key.kid)
+    })
 }
 
 fn to_row(key: &StoredSigningKey) -> SigningKeyRow {
@@ -288,9 +350,10 @@ fn verified_principal(registry: &Registry, bearer: Option<&str>, action: &str) -
             ServiceError::Unauthenticated("An access token is required (Authorization: Bearer ...).".to_owned());
         return Err(refuse(registry, error, None, action));
     };
-    let claims = registry.sessions().verify_cached(token, now.micros() / 1_000_000).map_err(|e| {
-        refuse(registry, ServiceError::Unauthenticated(format!("{}.", capitalize(&e.to_string()))), None, action)
-    })?;
+    let claims =
+        registry.sessions().verify_cached(registry.database(), token, now.micros() / 1_000_000).map_err(|e| {
+            refuse(registry, ServiceError::Unauthenticated(format!("{}.", capitalize(&e.to_string()))), None, action)
+        })?;
     principal_from(&claims).ok_or_else(|| {
         let error = ServiceError::Unauthenticated("The access token's claims are malformed.".to_owned());
         refuse(registry, error, None, action)
@@ -510,7 +573,7 @@ fn issue(
         exp: iat + lifetime_seconds,
     };
     Ok(TokenGrant {
-        access_token: registry.sessions().sign(&claims)?,
+        access_token: registry.sessions().sign(registry.database(), &claims)?,
         expires_in: lifetime_seconds,
         scope: claims.scope,
     })
@@ -678,4 +741,68 @@ pub fn change_password(
         return Err(oauth("invalid_grant", "The account is locked; try later or ask your administrator."));
     }
     super::user::set_password_checked(registry, &user, new_password, old_password)
+}
+
+/// Whether every stored answer is matched by a different given answer (in any order: people
+/// remember their answers better than the order they set them in).
+fn answers_match(stored: &[(String, String)], answers: &[String]) -> bool {
+    let mut used = vec![false; answers.len()];
+    stored.iter().all(|(_, hash)| {
+        let found = answers.iter().enumerate().find(|(i, answer)| !used[*i] && password::verify_answer(answer, hash));
+        match found {
+            Some((i, _)) => {
+                used[i] = true;
+                true
+            }
+            None => false,
+        }
+    })
+}
+
+/// Self-service password reset with the answers to the user's security questions. Wrong answers count as failed logins (and lock the account the same
+/// way), so the questions cannot be guessed faster than the password.
+pub fn reset_password_with_answers(
+    registry: &Registry,
+    organization: &str,
+    username: &str,
+    answers: &[String],
+    new_password: &str,
+) -> Result<(), ServiceError> {
+    let request = PasswordLogin {
+        organization: organization.to_owned(),
+        username: username.to_owned(),
+        password: String::new(),
+        scope: None,
+    };
+    let refused = || oauth("invalid_grant", "The account or the answers are not correct.");
+    let (org, norm) = (organization.to_owned(), username.to_lowercase());
+    let user = registry.database().read(|conn| identity::user_by_login(conn, &org, &norm))?;
+    let Some(user) = user.filter(|u| u.active) else {
+        audit_login(registry, None, &request, AuditOutcome::Denied, "password reset: unknown or inactive account")?;
+        return Err(refused());
+    };
+    let now = Timestamp::now();
+    if user.locked_until.is_some_and(|until| until > now.micros()) {
+        audit_login(registry, Some(&user), &request, AuditOutcome::Denied, "password reset: account locked")?;
+        return Err(oauth("invalid_grant", "The account is locked; try later or ask your administrator."));
+    }
+    let user_id = user.id.clone();
+    let stored = registry.database().read(|conn| identity::security_answers(conn, &user_id))?;
+    let all_match = !stored.is_empty() && stored.len() == answers.len() && answers_match(&stored, answers);
+    if !all_match {
+        let policy = registry.sessions().settings().password.clone();
+        let failures = user.failed_logins.saturating_add(1);
+        let lock = (u32::try_from(failures).unwrap_or(u32::MAX) >= policy.lockout_after_failures)
+            .then(|| now.micros() + i64::from(policy.lockout_minutes) * 60_000_000);
+        let record = login_record(Some(&user), &request, AuditOutcome::Denied, "password reset: wrong answers")
+            .with_action("password-reset");
+        let id = user.id.clone();
+        registry.database().write(move |conn| -> Result<(), ServiceError> {
+            identity::record_failed_login(conn, &id, failures, lock, now.micros())?;
+            super::audit::append_in(conn, vec![record])?;
+            Ok(())
+        })?;
+        return Err(refused());
+    }
+    super::user::set_password_checked(registry, &user, new_password, "")
 }
