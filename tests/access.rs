@@ -129,6 +129,11 @@ async fn a_token_with_a_forged_signature_is_refused() {
     claims["role"] = json!("state_admin");
     let tampered = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(claims.to_string()), parts[2]);
     assert_unauthenticated(&read_patients_with(&app, &tampered).await, "signature is invalid");
+    let forged: Vec<AuditRow> = denied_events(&app)
+        .into_iter()
+        .filter(|e| e.agent_kind == "anonymous" && e.detail.as_deref().unwrap_or_default().contains("signature"))
+        .collect();
+    assert_eq!(forged.len(), 2, "each forged token leaves a denied audit record");
 }
 
 #[actix_web::test]
@@ -146,6 +151,8 @@ async fn unsigned_and_hmac_tokens_are_refused() {
             .unwrap();
     assert_unauthenticated(&read_patients_with(&app, &hmac).await, "not signed with es256");
     assert_unauthenticated(&read_patients_with(&app, "not-a-jwt").await, "malformed");
+    let refusals = denied_events(&app).into_iter().filter(|e| e.status == 401 && e.agent_kind == "anonymous").count();
+    assert_eq!(refusals, 3, "alg none, HMAC and garbage each leave a denied audit record");
 }
 
 #[actix_web::test]
@@ -187,6 +194,10 @@ async fn a_logged_out_token_stops_working_at_once() {
     read_patients_with(&app, &app.clinician.token).await.assert_status(200);
     app.send(TestRequest::post().uri("/auth/logout")).await.assert_status(204);
     assert_unauthenticated(&read_patients_with(&app, &app.clinician.token).await, "revoked");
+    let events = denied_events(&app);
+    assert!(events.iter().any(|e| e.agent_id.as_deref() == Some(app.clinician.user_id.as_str())
+        && e.status == 401
+        && e.detail.as_deref().unwrap_or_default().contains("revoked")));
 }
 
 #[actix_web::test]
@@ -210,19 +221,10 @@ async fn an_expired_agreement_stops_existing_tokens_with_403_saying_since_when()
     // The term ended yesterday (as if three years had passed).
     let yesterday = izreg::domain::agreement::today().previous_day().unwrap();
     let org = pharmacy.organization_id.clone();
-    app.registry
-        .database()
-        .write(move |conn| {
-            use diesel::RunQueryDsl;
-            diesel::sql_query(format!(
-                "UPDATE agreement SET starts_on = '2023-01-01', ends_on = '{}' WHERE organization_id = '{org}'",
-                izreg::domain::agreement::format_date(yesterday)
-            ))
-            .execute(conn)
-            .map(|_| ())
-            .map_err(izreg::store::StoreError::from)
-        })
-        .unwrap();
+    app.execute_sql(format!(
+        "UPDATE agreement SET starts_on = '2023-01-01', ends_on = '{}' WHERE organization_id = '{org}'",
+        izreg::domain::agreement::format_date(yesterday)
+    ));
     // Standing is cached for a couple of seconds; a date passing is not an in-process change.
     app.registry.sessions().forget_standing();
     let response = read_patients_with(&app, &pharmacy.token).await;
@@ -330,6 +332,15 @@ async fn a_token_without_the_scope_is_refused_per_interaction_and_per_include() 
         )
         .await;
     write.assert_status(403);
+    let denied: Vec<(String, Option<String>)> =
+        denied_events(&app).into_iter().map(|e| (e.action, e.resource_type)).collect();
+    // The refused include is recorded on the search that asked for it.
+    for (action, resource_type) in [("read", "Patient"), ("search", "Immunization"), ("create", "Immunization")] {
+        assert!(
+            denied.contains(&(action.to_owned(), Some(resource_type.to_owned()))),
+            "no denied {action} of {resource_type} in {denied:?}"
+        );
+    }
 }
 
 #[actix_web::test]
@@ -368,6 +379,12 @@ async fn organizations_share_records_but_change_only_their_own() {
     assert!(missing.status.as_u16() == 400 || missing.status.as_u16() == 404);
     app.send_as(&other, TestRequest::delete().uri(&format!("/fhir/Immunization/{imm_id}"))).await.assert_status(404);
     app.send_as(&other, TestRequest::delete().uri(&format!("/fhir/Patient/{patient_id}"))).await.assert_status(404);
+    let denied: Vec<String> = denied_events(&app)
+        .into_iter()
+        .filter(|e| e.agent_id.as_deref() == Some(other.user_id.as_str()) && e.status == 404)
+        .map(|e| e.action)
+        .collect();
+    assert!(denied.contains(&"update".to_owned()) && denied.contains(&"delete".to_owned()), "{denied:?}");
     let stored = app.get(&format!("/fhir/Immunization/{imm_id}")).await;
     assert_eq!(stored.json()["meta"]["versionId"], "1");
     assert_eq!(stored.json()["occurrenceDateTime"], "2016-04-06");
@@ -409,6 +426,11 @@ async fn a_transaction_touching_another_organizations_record_stores_nothing() {
     response.assert_status(404);
     let found = app.get("/fhir/Patient?family=Fresh&_summary=count").await;
     assert_eq!(found.json()["total"], 0, "nothing of the transaction was stored");
+    assert!(
+        denied_events(&app)
+            .iter()
+            .any(|e| e.action == "transaction" && e.agent_id.as_deref() == Some(other.user_id.as_str()))
+    );
     // A read-only organization's batch: reads run, writes are refused entry by entry.
     let school = app.enrol("Washington Middle", OrganizationKind::School, Role::ReadOnly);
     let batch = json!({"resourceType": "Bundle", "type": "batch", "entry": [

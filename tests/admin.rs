@@ -7,12 +7,10 @@ mod common;
 
 use actix_web::test::TestRequest;
 use common::{Actor, PASSWORD, TestApp, TestResponse};
-use diesel::RunQueryDsl;
 use serde_json::{Value, json};
 use time::{Date, Duration, Month};
 
 use izreg::domain::access::{OrganizationKind, Role};
-use izreg::store::StoreError;
 use izreg::store::audit::{AuditFilter, AuditRow};
 
 // ---- helpers ----
@@ -172,13 +170,6 @@ fn audit_rows(app: &TestApp, filter: AuditFilter) -> Vec<AuditRow> {
 
 fn audit_action(app: &TestApp, action: &str) -> Vec<AuditRow> {
     audit_rows(app, AuditFilter { action: Some(action.to_owned()), ..AuditFilter::default() })
-}
-
-fn execute_sql(app: &TestApp, sql: String) -> usize {
-    app.registry
-        .database()
-        .write(move |conn| -> Result<usize, StoreError> { Ok(diesel::sql_query(sql).execute(conn)?) })
-        .unwrap()
 }
 
 /// A public EC P-384 key (generated once for these tests; its private half was discarded).
@@ -997,7 +988,7 @@ async fn an_existing_token_stops_working_once_the_termination_takes_effect() {
 
     let yesterday = today().previous_day().unwrap();
     let changed =
-        execute_sql(&app, format!("UPDATE agreement SET terminated_on = '{}' WHERE id = '{id}'", ymd(yesterday)));
+        app.execute_sql(format!("UPDATE agreement SET terminated_on = '{}' WHERE id = '{id}'", ymd(yesterday)));
     assert_eq!(changed, 1);
     app.registry.sessions().forget_standing();
 
@@ -1595,7 +1586,7 @@ async fn the_audit_chain_verifies_and_a_changed_row_breaks_it() {
     assert_eq!(report.first_broken, None);
     assert_eq!(report.events, u64::try_from(total).unwrap());
 
-    assert_eq!(execute_sql(&app, "UPDATE audit_event SET detail = 'x' WHERE seq = 2".to_owned()), 1);
+    assert_eq!(app.execute_sql("UPDATE audit_event SET detail = 'x' WHERE seq = 2".to_owned()), 1);
     let report = app.registry.database().read(izreg::service::audit::verify_chain).unwrap();
     assert_eq!(report.first_broken, Some(2));
     assert_eq!(report.events, 1);
@@ -1606,7 +1597,7 @@ async fn a_deleted_audit_row_breaks_the_chain() {
     let app = TestApp::spawn().await;
     create_organization(&app, "Lakeside Clinic").await;
     app.flush_audit();
-    assert_eq!(execute_sql(&app, "DELETE FROM audit_event WHERE seq = 3".to_owned()), 1);
+    assert_eq!(app.execute_sql("DELETE FROM audit_event WHERE seq = 3".to_owned()), 1);
     let report = app.registry.database().read(izreg::service::audit::verify_chain).unwrap();
     assert_eq!(report.first_broken, Some(3));
 }

@@ -109,17 +109,8 @@ async fn a_forgotten_password_is_reset_with_the_security_answers() {
 async fn an_expired_password_only_allows_a_password_change() {
     let app = TestApp::spawn().await;
     let user_id = app.clinician.user_id.clone();
-    app.registry
-        .database()
-        .write(move |conn| {
-            use diesel::RunQueryDsl;
-            let long_ago = izreg::domain::time::Timestamp::now().micros() - 61 * 86_400_000_000;
-            diesel::sql_query(format!("UPDATE app_user SET password_changed_at = {long_ago} WHERE id = '{user_id}'"))
-                .execute(conn)
-                .map(|_| ())
-                .map_err(izreg::store::StoreError::from)
-        })
-        .unwrap();
+    let long_ago = izreg::domain::time::Timestamp::now().micros() - 61 * 86_400_000_000;
+    app.execute_sql(format!("UPDATE app_user SET password_changed_at = {long_ago} WHERE id = '{user_id}'"));
     let refused = login_response(&app, &app.clinician.organization_id, &app.clinician.username, PASSWORD).await;
     refused.assert_status(400);
     assert!(refused.json()["error_description"].as_str().unwrap().contains("expired"));
@@ -144,19 +135,10 @@ async fn queued_reminders_are_delivered_once_by_the_configured_sender() {
     // term to end in five days.
     let organization = app.clinician.organization_id.clone();
     let ends = izreg::domain::agreement::today() + time::Duration::days(5);
-    app.registry
-        .database()
-        .write(move |conn| {
-            use diesel::RunQueryDsl;
-            diesel::sql_query(format!(
-                "UPDATE agreement SET ends_on = '{}' WHERE organization_id = '{organization}'",
-                izreg::domain::agreement::format_date(ends)
-            ))
-            .execute(conn)
-            .map(|_| ())
-            .map_err(izreg::store::StoreError::from)
-        })
-        .unwrap();
+    app.execute_sql(format!(
+        "UPDATE agreement SET ends_on = '{}' WHERE organization_id = '{organization}'",
+        izreg::domain::agreement::format_date(ends)
+    ));
     let today = izreg::domain::agreement::today();
     assert_eq!(izreg::service::agreement::queue_expiry_notices(&app.registry, today).unwrap(), 1);
     let settings = izreg::notify::NoticeSettings::default();
@@ -167,18 +149,9 @@ async fn queued_reminders_are_delivered_once_by_the_configured_sender() {
     // An unreachable relay leaves the notice queued, with the error recorded.
     assert_eq!(izreg::service::agreement::queue_expiry_notices(&app.registry, today).unwrap(), 0);
     let organization = app.clinician.organization_id.clone();
-    app.registry
-        .database()
-        .write(move |conn| {
-            use diesel::RunQueryDsl;
-            diesel::sql_query(format!(
-                "UPDATE agreement_notice SET sent_at = NULL WHERE agreement_id IN (SELECT id FROM agreement WHERE organization_id = '{organization}')"
-            ))
-            .execute(conn)
-            .map(|_| ())
-            .map_err(izreg::store::StoreError::from)
-        })
-        .unwrap();
+    app.execute_sql(format!(
+        "UPDATE agreement_notice SET sent_at = NULL WHERE agreement_id IN (SELECT id FROM agreement WHERE organization_id = '{organization}')"
+    ));
     let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let smtp = izreg::notify::NoticeSettings {
         sender: izreg::notify::SenderKind::Smtp,

@@ -27,7 +27,7 @@ const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:
 
 /// The authenticated caller of a request (from `Authorization: Bearer <token>`).
 #[derive(Debug, Clone)]
-pub struct Caller(pub Principal);
+pub struct Caller(pub std::sync::Arc<Principal>);
 
 fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -43,7 +43,11 @@ impl FromRequest for Caller {
         let registry = req.app_data::<web::Data<Registry>>().cloned();
         let presented = bearer(req);
         // The route pattern (ids replaced by placeholders) names the attempt in the audit trail.
-        let action = format!("{} {}", req.method(), req.match_pattern().unwrap_or_else(|| req.path().to_owned()));
+        // Computed only for a refusal (an HttpRequest clone is a reference count).
+        let request = req.clone();
+        let action = move || {
+            format!("{} {}", request.method(), request.match_pattern().unwrap_or_else(|| request.path().to_owned()))
+        };
         Box::pin(async move {
             let Some(registry) = registry else {
                 return Err(ApiError::http(
@@ -56,8 +60,11 @@ impl FromRequest for Caller {
             if let Some(result) = session::authenticate_cached(&registry, presented.as_deref(), &action) {
                 return result.map(Caller).map_err(ApiError::from);
             }
+            // The holder's standing must be read from the database: off the async thread.
+            let action = action();
             let principal =
-                web::block(move || session::authenticate(&registry, presented.as_deref(), &action)).await??;
+                web::block(move || session::authenticate(&registry, presented.as_deref(), &|| action.clone()))
+                    .await??;
             Ok(Caller(principal))
         })
     }

@@ -32,7 +32,10 @@ pub fn role_ceiling(role: Role, system: bool) -> Scopes {
 
 /// Whether the role allows the interaction on the type, whatever the scopes say.
 pub fn role_permits(role: Role, resource_type: &str, interaction: Interaction) -> bool {
-    role_ceiling(role, false).allows(resource_type, interaction)
+    // Parsed once: this runs on every request.
+    static CEILINGS: std::sync::OnceLock<Vec<(Role, Scopes)>> = std::sync::OnceLock::new();
+    let ceilings = CEILINGS.get_or_init(|| Role::ALL.iter().map(|role| (*role, role_ceiling(*role, false))).collect());
+    ceilings.iter().find(|(r, _)| *r == role).is_some_and(|(_, scopes)| scopes.allows(resource_type, interaction))
 }
 
 /// Checks role and scope for an interaction on a resource type. The message names what is
@@ -65,7 +68,7 @@ pub fn check_owner(
     if principal.is_state_admin() || owner_organization_id == Some(principal.organization_id.as_str()) {
         Ok(())
     } else {
-        Err(ServiceError::NotFound { resource_type })
+        Err(ServiceError::NotOwner { resource_type })
     }
 }
 

@@ -373,9 +373,7 @@ pub fn expiring(registry: &Registry, principal: &Principal, within_days: u32) ->
         let rows = identity::active_agreements_ending_between(conn, &format_date(as_of), &format_date(until))?;
         let mut result = Vec::with_capacity(rows.len());
         for row in rows {
-            let renewed = identity::agreements_of(conn, &row.organization_id)?
-                .iter()
-                .any(|a| a.renews_agreement_id.as_deref() == Some(row.id.as_str()) && a.status == "active");
+            let renewed = is_renewed(conn, &row)?;
             result.push((row, renewed));
         }
         Ok(result)
@@ -383,6 +381,13 @@ pub fn expiring(registry: &Registry, principal: &Principal, within_days: u32) ->
     let agreements =
         rows.into_iter().map(|(row, renewed)| view(row, as_of).map(|v| (v, renewed))).collect::<Result<_, _>>()?;
     Ok(ExpiringReport { as_of, within_days, agreements })
+}
+
+/// Whether a signed renewal of the agreement exists (it then needs no reminder).
+fn is_renewed(conn: &mut DbConnection, agreement: &AgreementRow) -> Result<bool, StoreError> {
+    Ok(identity::agreements_of(conn, &agreement.organization_id)?.iter().any(|a| {
+        a.renews_agreement_id.as_deref() == Some(agreement.id.as_str()) && a.status == StoredStatus::Active.as_str()
+    }))
 }
 
 /// Queues the expiry reminders that are due on `as_of` (90, 60, 30 and 7 days before the end;
@@ -394,10 +399,7 @@ pub fn queue_expiry_notices(registry: &Registry, as_of: Date) -> Result<usize, S
         let mut queued = 0;
         for row in identity::active_agreements_ending_between(conn, &format_date(as_of), &format_date(until))? {
             let Some(ends) = row.ends_on.as_deref().and_then(parse_date) else { continue };
-            let renewed = identity::agreements_of(conn, &row.organization_id)?
-                .iter()
-                .any(|a| a.renews_agreement_id.as_deref() == Some(row.id.as_str()) && a.status == "active");
-            if renewed {
+            if is_renewed(conn, &row)? {
                 continue;
             }
             let days_left = (ends - as_of).whole_days();

@@ -9,7 +9,7 @@
 //! changed, inserted or deleted row breaks the chain ([`verify_chain`]).
 
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -88,20 +88,12 @@ impl AuditRecord {
     /// A successful action by `principal`.
     pub fn by(principal: &Principal, action: impl Into<String>) -> Self {
         AuditRecord {
-            recorded_at: Timestamp::now(),
             agent_kind: principal.kind.as_str(),
             agent_id: Some(principal.subject.clone()),
             organization_id: Some(principal.organization_id.clone()),
             facility_id: principal.facility_id.clone(),
             token_id: Some(principal.token_id.clone()),
-            action: action.into(),
-            resource_type: None,
-            resource_ids: Vec::new(),
-            patient_ids: Vec::new(),
-            query: None,
-            outcome: AuditOutcome::Success,
-            status: 200,
-            detail: None,
+            ..AuditRecord::anonymous(action)
         }
     }
 
@@ -123,6 +115,12 @@ impl AuditRecord {
             status: 200,
             detail: None,
         }
+    }
+
+    /// Renames the action.
+    pub fn with_action(mut self, action: &str) -> Self {
+        self.action = action.to_owned();
+        self
     }
 
     /// Sets the resource type.
@@ -149,6 +147,13 @@ pub fn append_in(conn: &mut DbConnection, records: Vec<AuditRecord>) -> Result<(
     let mut rows = Vec::with_capacity(records.len());
     for record in records {
         seq += 1;
+        // A Patient's id is its patient id: stored once (in patient_ids), not twice.
+        let resource_ids =
+            if record.resource_type.as_deref() == Some("Patient") && record.resource_ids == record.patient_ids {
+                String::new()
+            } else {
+                record.resource_ids.join(" ")
+            };
         let mut row = AuditRow {
             seq,
             id: uuid::Uuid::now_v7().to_string(),
@@ -160,7 +165,7 @@ pub fn append_in(conn: &mut DbConnection, records: Vec<AuditRecord>) -> Result<(
             token_id: record.token_id,
             action: record.action,
             resource_type: record.resource_type,
-            resource_ids: record.resource_ids.join(" "),
+            resource_ids,
             patient_ids: record.patient_ids.join(" "),
             query: record.query,
             outcome: record.outcome.as_str().to_owned(),
@@ -243,7 +248,8 @@ enum AuditMessage {
 
 /// The background writer of read and denial audit records.
 pub struct AuditLog {
-    sender: Mutex<Option<SyncSender<AuditMessage>>>,
+    // Read-locked per record (no clone of the sender); write-locked once, to close.
+    sender: RwLock<Option<SyncSender<AuditMessage>>>,
     worker: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -261,25 +267,25 @@ impl AuditLog {
             .name("izreg-audit".to_owned())
             .spawn(move || run_writer(&database, &receiver))
             .map_err(|e| StoreError::Corrupt(format!("cannot start the audit writer: {e}")))?;
-        Ok(AuditLog { sender: Mutex::new(Some(sender)), worker: Mutex::new(Some(worker)) })
+        Ok(AuditLog { sender: RwLock::new(Some(sender)), worker: Mutex::new(Some(worker)) })
     }
 
     /// Queues a record (blocks only when the writer is far behind).
     pub fn record(&self, record: AuditRecord) {
-        let sender = self.sender.lock().ok().and_then(|guard| guard.clone());
-        match sender {
-            Some(sender) => {
-                if sender.send(AuditMessage::Record(Box::new(record))).is_err() {
-                    tracing::error!("the audit writer has stopped; an audit record was lost");
-                }
-            }
+        let sent = match self.sender.read() {
+            Ok(guard) => guard.as_ref().map(|sender| sender.send(AuditMessage::Record(Box::new(record))).is_ok()),
+            Err(_) => None,
+        };
+        match sent {
+            Some(true) => {}
+            Some(false) => tracing::error!("the audit writer has stopped; an audit record was lost"),
             None => tracing::error!("the audit log is closed; an audit record was lost"),
         }
     }
 
     /// Waits until everything queued so far is written.
     pub fn flush(&self) {
-        let sender = self.sender.lock().ok().and_then(|guard| guard.clone());
+        let sender = self.sender.read().ok().and_then(|guard| guard.clone());
         if let Some(sender) = sender {
             let (done, wait) = sync_channel(1);
             if sender.send(AuditMessage::Flush(done)).is_ok() {
@@ -290,7 +296,7 @@ impl AuditLog {
 
     /// Writes what is queued and stops the writer (shutdown).
     pub fn close(&self) {
-        if let Ok(mut guard) = self.sender.lock() {
+        if let Ok(mut guard) = self.sender.write() {
             guard.take();
         }
         let worker = self.worker.lock().ok().and_then(|mut guard| guard.take());

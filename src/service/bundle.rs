@@ -160,7 +160,7 @@ pub fn process(
         let result = registry.database().write(move |conn| run_transaction(conn, &codes, plans, &base_url, &actor));
         if let Err(error) = &result {
             let (status, _) = error.status_and_issues();
-            let outcome = if status == 403 || status == 404 { AuditOutcome::Denied } else { AuditOutcome::Failed };
+            let outcome = if error.is_denial() { AuditOutcome::Denied } else { AuditOutcome::Failed };
             registry.audit().record(record.ended(outcome, status, Some(error.to_string())));
         }
         Ok(BundleResponse { json: response_bundle(true, &result?).map_err(internal)? })

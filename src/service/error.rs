@@ -22,6 +22,14 @@ pub enum ServiceError {
         /// Type asked for.
         resource_type: ResourceType,
     },
+    /// The caller may not change this record (another organization submitted it). Answered
+    /// exactly like [`ServiceError::NotFound`], so nobody learns what others hold; audited as
+    /// a denial.
+    #[error("{resource_type} belongs to another organization")]
+    NotOwner {
+        /// Type asked for.
+        resource_type: ResourceType,
+    },
     /// The resource was deleted.
     #[error("{resource_type} was deleted")]
     Gone {
@@ -108,7 +116,7 @@ impl ServiceError {
                 (status, rejection.issues.clone())
             }
             ServiceError::InvalidSearch(error) => (400, error.issues.clone()),
-            ServiceError::NotFound { resource_type } => {
+            ServiceError::NotFound { resource_type } | ServiceError::NotOwner { resource_type } => {
                 (404, vec![Issue::error(IssueType::NotFound, format!("No {resource_type} with this id."))])
             }
             ServiceError::Gone { resource_type } => {
@@ -191,6 +199,15 @@ impl ServiceError {
                     ..Issue::error(IssueType::Exception, "An internal error occurred; it has been logged.")
                 }],
             ),
+        }
+    }
+
+    /// Whether access control refused the request (audited as `denied`, not `failed`).
+    pub fn is_denial(&self) -> bool {
+        match self {
+            ServiceError::Unauthenticated(_) | ServiceError::Forbidden(_) | ServiceError::NotOwner { .. } => true,
+            ServiceError::TransactionEntry { error, .. } => error.is_denial(),
+            _ => false,
         }
     }
 

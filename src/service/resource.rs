@@ -115,7 +115,7 @@ pub(crate) fn authorize(
 fn audit_failure<T>(registry: &Registry, record: AuditRecord, result: &Result<T, ServiceError>) {
     if let Err(error) = result {
         let (status, _) = error.status_and_issues();
-        let outcome = if status == 403 { AuditOutcome::Denied } else { AuditOutcome::Failed };
+        let outcome = if error.is_denial() { AuditOutcome::Denied } else { AuditOutcome::Failed };
         registry.audit().record(record.ended(outcome, status, Some(error.to_string())));
     }
 }

@@ -107,7 +107,7 @@ const KEYS_MIN_RELOAD: Duration = Duration::from_secs(5);
 pub struct Sessions {
     keys: std::sync::RwLock<(Arc<TokenKeys>, Instant)>,
     settings: AuthSettings,
-    verified: Mutex<HashMap<[u8; 32], Arc<AccessClaims>>>,
+    verified: Mutex<HashMap<[u8; 32], Arc<Principal>>>,
     standing: Mutex<HashMap<String, (Instant, Standing)>>,
 }
 
@@ -200,18 +200,14 @@ impl Sessions {
         }
     }
 
-    fn verify_cached(
-        &self,
-        database: &Database,
-        token: &str,
-        now_seconds: i64,
-    ) -> Result<Arc<AccessClaims>, TokenError> {
+    fn verify_cached(&self, database: &Database, token: &str, now_seconds: i64) -> Result<Arc<Principal>, TokenError> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(claims) = self.verified.lock().ok().and_then(|cache| cache.get(&digest).cloned()) {
-            if claims.exp + i64::try_from(token::CLOCK_LEEWAY_SECONDS).unwrap_or(0) < now_seconds {
+        if let Some(principal) = self.verified.lock().ok().and_then(|cache| cache.get(&digest).cloned()) {
+            let leeway = i64::try_from(token::CLOCK_LEEWAY_SECONDS).unwrap_or(0);
+            if principal.expires_at / 1_000_000 + leeway < now_seconds {
                 return Err(TokenError::Expired);
             }
-            return Ok(claims);
+            return Ok(principal);
         }
         let (keys, loaded_at) = self.keys();
         let claims = match keys.verify(token, now_seconds) {
@@ -224,17 +220,18 @@ impl Sessions {
             }
             other => other?,
         };
-        let claims = Arc::new(claims);
+        // The principal is built once per token: requests then share it without parsing scopes.
+        let principal = Arc::new(principal_from(&claims).ok_or(TokenError::Malformed)?);
         if let Ok(mut cache) = self.verified.lock() {
             if cache.len() >= MAX_CACHED_TOKENS {
-                cache.retain(|_, c| c.exp >= now_seconds);
+                cache.retain(|_, p| p.expires_at / 1_000_000 >= now_seconds);
                 if cache.len() >= MAX_CACHED_TOKENS {
                     cache.clear();
                 }
             }
-            cache.insert(digest, Arc::clone(&claims));
+            cache.insert(digest, Arc::clone(&principal));
         }
-        Ok(claims)
+        Ok(principal)
     }
 
     fn cached_standing(&self, jti: &str) -> Option<Standing> {
@@ -307,8 +304,8 @@ fn from_row(row: SigningKeyRow) -> StoredSigningKey {
 pub fn authenticate_cached(
     registry: &Registry,
     bearer: Option<&str>,
-    action: &str,
-) -> Option<Result<Principal, ServiceError>> {
+    action: &dyn Fn() -> String,
+) -> Option<Result<Arc<Principal>, ServiceError>> {
     match verified_principal(registry, bearer, action) {
         Err(error) => Some(Err(error)),
         Ok(principal) => {
@@ -319,8 +316,13 @@ pub fn authenticate_cached(
 }
 
 /// Turns a bearer token into the caller, or refuses it. Every refusal is audited (the caller
-/// was reaching for protected data). `action` names what was attempted, for the audit record.
-pub fn authenticate(registry: &Registry, bearer: Option<&str>, action: &str) -> Result<Principal, ServiceError> {
+/// was reaching for protected data). `action` names what was attempted, for the audit record
+/// (only computed when needed: most requests are allowed).
+pub fn authenticate(
+    registry: &Registry,
+    bearer: Option<&str>,
+    action: &dyn Fn() -> String,
+) -> Result<Arc<Principal>, ServiceError> {
     let principal = verified_principal(registry, bearer, action)?;
     let standing = match registry.sessions().cached_standing(&principal.token_id) {
         Some(standing) => standing,
@@ -333,39 +335,43 @@ pub fn authenticate(registry: &Registry, bearer: Option<&str>, action: &str) -> 
     judge(registry, principal, standing, action)
 }
 
-fn refuse(registry: &Registry, error: ServiceError, principal: Option<&Principal>, action: &str) -> ServiceError {
+fn refuse(
+    registry: &Registry,
+    error: ServiceError,
+    principal: Option<&Principal>,
+    action: &dyn Fn() -> String,
+) -> ServiceError {
     let (status, _) = error.status_and_issues();
     let record = match principal {
-        Some(p) => AuditRecord::by(p, action),
-        None => AuditRecord::anonymous(action),
+        Some(p) => AuditRecord::by(p, action()),
+        None => AuditRecord::anonymous(action()),
     };
     registry.audit().record(record.ended(AuditOutcome::Denied, status, Some(error.to_string())));
     error
 }
 
-fn verified_principal(registry: &Registry, bearer: Option<&str>, action: &str) -> Result<Principal, ServiceError> {
+fn verified_principal(
+    registry: &Registry,
+    bearer: Option<&str>,
+    action: &dyn Fn() -> String,
+) -> Result<Arc<Principal>, ServiceError> {
     let now = Timestamp::now();
     let Some(token) = bearer else {
         let error =
             ServiceError::Unauthenticated("An access token is required (Authorization: Bearer ...).".to_owned());
         return Err(refuse(registry, error, None, action));
     };
-    let claims =
-        registry.sessions().verify_cached(registry.database(), token, now.micros() / 1_000_000).map_err(|e| {
-            refuse(registry, ServiceError::Unauthenticated(format!("{}.", capitalize(&e.to_string()))), None, action)
-        })?;
-    principal_from(&claims).ok_or_else(|| {
-        let error = ServiceError::Unauthenticated("The access token's claims are malformed.".to_owned());
-        refuse(registry, error, None, action)
+    registry.sessions().verify_cached(registry.database(), token, now.micros() / 1_000_000).map_err(|e| {
+        refuse(registry, ServiceError::Unauthenticated(format!("{}.", capitalize(&e.to_string()))), None, action)
     })
 }
 
 fn judge(
     registry: &Registry,
-    principal: Principal,
+    principal: Arc<Principal>,
     standing: Standing,
-    action: &str,
-) -> Result<Principal, ServiceError> {
+    action: &dyn Fn() -> String,
+) -> Result<Arc<Principal>, ServiceError> {
     match standing {
         Standing::Good => Ok(principal),
         Standing::Refused(refusal) => Err(refuse(registry, refusal.to_error(), Some(&principal), action)),
@@ -478,21 +484,8 @@ pub fn login(registry: &Registry, request: PasswordLogin) -> Result<TokenGrant, 
         ));
     }
     if !password::verify_password(&request.password, &user.password_hash) {
-        let failures = user.failed_logins.saturating_add(1);
-        let lock = (u32::try_from(failures).unwrap_or(u32::MAX) >= policy.lockout_after_failures)
-            .then(|| now.micros() + i64::from(policy.lockout_minutes) * 60_000_000);
-        let user_id = user.id.clone();
-        let mut records = vec![login_record(Some(&user), &request, AuditOutcome::Denied, "wrong password")];
-        if lock.is_some() {
-            records.push(
-                login_record(Some(&user), &request, AuditOutcome::Denied, "account locked").with_action("lockout"),
-            );
-        }
-        registry.database().write(move |conn| -> Result<(), ServiceError> {
-            identity::record_failed_login(conn, &user_id, failures, lock, now.micros())?;
-            super::audit::append_in(conn, records)?;
-            Ok(())
-        })?;
+        let record = login_record(Some(&user), &request, AuditOutcome::Denied, "wrong password");
+        record_failure(registry, &policy, &user, &request, record, now)?;
         return Err(oauth("invalid_grant", BAD_LOGIN));
     }
     if !user.active {
@@ -579,6 +572,31 @@ fn issue(
     })
 }
 
+/// Counts a failed login (or reset) and locks the account at the policy's limit; both are
+/// audited with the change.
+fn record_failure(
+    registry: &Registry,
+    policy: &PasswordPolicy,
+    user: &UserRow,
+    request: &PasswordLogin,
+    record: AuditRecord,
+    now: Timestamp,
+) -> Result<(), ServiceError> {
+    let failures = user.failed_logins.saturating_add(1);
+    let lock = (u32::try_from(failures).unwrap_or(u32::MAX) >= policy.lockout_after_failures)
+        .then(|| now.micros() + i64::from(policy.lockout_minutes) * 60_000_000);
+    let mut records = vec![record];
+    if lock.is_some() {
+        records.push(login_record(Some(user), request, AuditOutcome::Denied, "account locked").with_action("lockout"));
+    }
+    let user_id = user.id.clone();
+    registry.database().write(move |conn| -> Result<(), ServiceError> {
+        identity::record_failed_login(conn, &user_id, failures, lock, now.micros())?;
+        super::audit::append_in(conn, records)?;
+        Ok(())
+    })
+}
+
 fn login_record(user: Option<&UserRow>, request: &PasswordLogin, outcome: AuditOutcome, detail: &str) -> AuditRecord {
     let mut record = AuditRecord::anonymous("login");
     record.agent_kind = "user";
@@ -598,14 +616,6 @@ fn audit_login(
 ) -> Result<(), ServiceError> {
     let record = login_record(user, request, outcome, detail);
     registry.database().write(move |conn| super::audit::append_in(conn, vec![record]).map_err(ServiceError::from))
-}
-
-impl AuditRecord {
-    /// Renames the action.
-    pub fn with_action(mut self, action: &str) -> Self {
-        self.action = action.to_owned();
-        self
-    }
 }
 
 /// Revokes the caller's token (logout). Takes effect on the next request.
@@ -791,17 +801,9 @@ pub fn reset_password_with_answers(
     let all_match = !stored.is_empty() && stored.len() == answers.len() && answers_match(&stored, answers);
     if !all_match {
         let policy = registry.sessions().settings().password.clone();
-        let failures = user.failed_logins.saturating_add(1);
-        let lock = (u32::try_from(failures).unwrap_or(u32::MAX) >= policy.lockout_after_failures)
-            .then(|| now.micros() + i64::from(policy.lockout_minutes) * 60_000_000);
         let record = login_record(Some(&user), &request, AuditOutcome::Denied, "password reset: wrong answers")
             .with_action("password-reset");
-        let id = user.id.clone();
-        registry.database().write(move |conn| -> Result<(), ServiceError> {
-            identity::record_failed_login(conn, &id, failures, lock, now.micros())?;
-            super::audit::append_in(conn, vec![record])?;
-            Ok(())
-        })?;
+        record_failure(registry, &policy, &user, &request, record, now)?;
         return Err(refused());
     }
     super::user::set_password_checked(registry, &user, new_password, "")

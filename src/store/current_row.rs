@@ -34,3 +34,35 @@ impl CurrentRow {
         }
     }
 }
+
+/// `owner` and `set_owner` for a current table with `owner_organization_id` and
+/// `owner_facility_id` columns: who submitted the resource (the agreement ties data to the
+/// site that administered or recorded it, and only that organization may change it).
+macro_rules! owner_operations {
+    ($table:ident) => {
+        /// The organization that submitted the resource (`None`: the registry's own data, or no
+        /// such id).
+        pub fn owner(conn: &mut DbConnection, id: &str) -> Result<Option<String>, StoreError> {
+            Ok($table::table
+                .find(id)
+                .select($table::owner_organization_id)
+                .get_result::<Option<String>>(conn)
+                .optional()?
+                .flatten())
+        }
+
+        /// Stamps the organization and facility that submitted the resource.
+        pub fn set_owner(
+            conn: &mut DbConnection,
+            id: &str,
+            organization_id: &str,
+            facility_id: Option<&str>,
+        ) -> Result<(), StoreError> {
+            diesel::update($table::table.find(id))
+                .set(($table::owner_organization_id.eq(organization_id), $table::owner_facility_id.eq(facility_id)))
+                .execute(conn)?;
+            Ok(())
+        }
+    };
+}
+pub(crate) use owner_operations;

@@ -14,6 +14,7 @@ use crate::domain::search::{ImmunizationFilter, ImmunizationSortKey, Keyset, Pag
 use crate::domain::time::Timestamp;
 
 super::history::history_operations!(immunization_history);
+super::current_row::owner_operations!(immunization);
 
 type Condition = Box<dyn BoxableExpression<immunization::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
 
@@ -339,27 +340,4 @@ fn filter_condition(filter: &ImmunizationFilter) -> Condition {
             ))
         }
     }
-}
-
-/// The organization that submitted the resource (`None`: the registry's own data, or no such id).
-pub fn owner(conn: &mut DbConnection, id: &str) -> Result<Option<String>, StoreError> {
-    Ok(immunization::table
-        .find(id)
-        .select(immunization::owner_organization_id)
-        .get_result::<Option<String>>(conn)
-        .optional()?
-        .flatten())
-}
-
-/// Stamps the organization and facility that submitted the resource.
-pub fn set_owner(
-    conn: &mut DbConnection,
-    id: &str,
-    organization_id: &str,
-    facility_id: Option<&str>,
-) -> Result<(), StoreError> {
-    diesel::update(immunization::table.find(id))
-        .set((immunization::owner_organization_id.eq(organization_id), immunization::owner_facility_id.eq(facility_id)))
-        .execute(conn)?;
-    Ok(())
 }

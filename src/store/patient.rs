@@ -13,6 +13,7 @@ use crate::domain::search::{Keyset, Page, PageSpec, PatientFilter, PatientSortKe
 use crate::domain::time::{TimeRange, Timestamp};
 
 super::history::history_operations!(patient_history);
+super::current_row::owner_operations!(patient);
 
 type Condition = Box<dyn BoxableExpression<patient::table, MultiBackend, SqlType = diesel::sql_types::Bool>>;
 
@@ -398,27 +399,4 @@ fn filter_condition(filter: &PatientFilter) -> Condition {
         }
         PatientFilter::Active(values) => Box::new(patient::active.eq_any(values.clone())),
     }
-}
-
-/// The organization that submitted the resource (`None`: the registry's own data, or no such id).
-pub fn owner(conn: &mut DbConnection, id: &str) -> Result<Option<String>, StoreError> {
-    Ok(patient::table
-        .find(id)
-        .select(patient::owner_organization_id)
-        .get_result::<Option<String>>(conn)
-        .optional()?
-        .flatten())
-}
-
-/// Stamps the organization and facility that submitted the resource.
-pub fn set_owner(
-    conn: &mut DbConnection,
-    id: &str,
-    organization_id: &str,
-    facility_id: Option<&str>,
-) -> Result<(), StoreError> {
-    diesel::update(patient::table.find(id))
-        .set((patient::owner_organization_id.eq(organization_id), patient::owner_facility_id.eq(facility_id)))
-        .execute(conn)?;
-    Ok(())
 }

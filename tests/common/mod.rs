@@ -194,7 +194,18 @@ impl TestApp {
 
     /// The principal behind a token (for calling services directly).
     pub fn principal(&self, actor: &Actor) -> Principal {
-        session::authenticate(&self.registry, Some(&actor.token), "test").expect("valid token")
+        (*session::authenticate(&self.registry, Some(&actor.token), &|| "test".to_owned()).expect("valid token"))
+            .clone()
+    }
+
+    /// Runs raw SQL on the write path (to move dates, or to tamper as an attacker would) and
+    /// returns the rows affected.
+    pub fn execute_sql(&self, sql: String) -> usize {
+        use diesel::RunQueryDsl;
+        self.registry
+            .database()
+            .write(move |conn| -> Result<usize, izreg::store::StoreError> { Ok(diesel::sql_query(sql).execute(conn)?) })
+            .expect("SQL runs")
     }
 
     /// Waits until every queued audit record is written.
@@ -298,7 +309,7 @@ pub fn login(registry: &Registry, organization_id: &str, username: &str) -> Stri
 fn enrol_with(registry: &Registry, state: &Actor, name: &str, kind: OrganizationKind, role: Role) -> Actor {
     use izreg::service::agreement::{self, AgreementContacts, Contact};
     use izreg::service::organization::{self, NewFacility, NewOrganization};
-    let admin = session::authenticate(registry, Some(&state.token), "test").expect("state token");
+    let admin = session::authenticate(registry, Some(&state.token), &|| "test".to_owned()).expect("state token");
     let org = organization::create(
         registry,
         &admin,
@@ -345,7 +356,7 @@ fn add_user_with(
     username: &str,
     role: Role,
 ) -> Actor {
-    let admin = session::authenticate(registry, Some(&state.token), "test").expect("state token");
+    let admin = session::authenticate(registry, Some(&state.token), &|| "test".to_owned()).expect("state token");
     let user = izreg::service::user::create(
         registry,
         &admin,
