@@ -135,10 +135,8 @@ pub fn location(facts: &LocationFacts<'_>) -> Value {
 /// What an AuditEvent resource shows.
 #[derive(Debug, Clone)]
 pub struct AuditFacts<'a> {
-    /// Id.
+    /// Id (the position in the hash chain).
     pub id: &'a str,
-    /// Position in the hash chain.
-    pub seq: i64,
     /// When.
     pub recorded_at: Timestamp,
     /// user, system or anonymous.
@@ -245,7 +243,6 @@ pub fn audit_event(facts: &AuditFacts<'_>) -> Value {
         "agent": [agent],
         "source": {"observer": {"display": "izreg"}},
         "extension": [
-            {"url": "urn:izreg:audit-sequence", "valueInteger": facts.seq},
             {"url": "urn:izreg:audit-hash", "valueString": facts.hash},
             {"url": "urn:izreg:http-status", "valueInteger": facts.status},
         ],

@@ -156,7 +156,6 @@ pub fn append_in(conn: &mut DbConnection, records: Vec<AuditRecord>) -> Result<(
             };
         let mut row = AuditRow {
             seq,
-            id: uuid::Uuid::now_v7().to_string(),
             recorded_at: record.recorded_at.micros(),
             agent_kind: record.agent_kind.to_owned(),
             agent_id: record.agent_id,
@@ -192,7 +191,6 @@ fn event_hash(row: &AuditRow) -> String {
     let optional = |value: &Option<String>| value.clone().unwrap_or_else(|| "\u{0}".to_owned());
     field(&row.prev_hash);
     field(&row.seq.to_string());
-    field(&row.id);
     field(&row.recorded_at.to_string());
     field(&row.agent_kind);
     field(&optional(&row.agent_id));

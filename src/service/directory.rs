@@ -240,9 +240,9 @@ pub fn search_locations(
 }
 
 fn audit_resource(row: &AuditRow) -> Value {
+    let id = row.seq.to_string();
     directory::audit_event(&AuditFacts {
-        id: &row.id,
-        seq: row.seq,
+        id: &id,
         recorded_at: Timestamp(row.recorded_at),
         agent_kind: &row.agent_kind,
         agent_id: row.agent_id.as_deref(),
@@ -306,7 +306,7 @@ pub fn search_audit_events(
     let next_cursor = more(&mut rows, paging.count, |r| r.seq.to_string());
     let mut record = AuditRecord::by(principal, "search").on("AuditEvent");
     record.query = Some(form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish());
-    record.resource_ids = rows.iter().map(|r| r.id.clone()).collect();
+    record.resource_ids = rows.iter().map(|r| r.seq.to_string()).collect();
     registry.audit().record(record);
     Ok(DirectoryPage {
         resources: rows.iter().map(audit_resource).collect(),
@@ -342,14 +342,17 @@ fn apply_date(filter: &mut AuditFilter, value: &str) -> Result<(), ServiceError>
 /// `GET /fhir/AuditEvent/{id}` (the same visibility as the search).
 pub fn read_audit_event(registry: &Registry, principal: &Principal, id: &str) -> Result<Value, ServiceError> {
     check(registry, principal, "AuditEvent", Interaction::Read)?;
-    let row = registry.database().read(|conn| audit_store::event(conn, id))?;
+    let row = match id.parse::<i64>() {
+        Ok(seq) => registry.database().read(|conn| audit_store::event(conn, seq))?,
+        Err(_) => None,
+    };
     match row {
         Some(row)
             if principal.is_state_admin()
                 || row.organization_id.as_deref() == Some(principal.organization_id.as_str()) =>
         {
             let mut record = AuditRecord::by(principal, "read").on("AuditEvent");
-            record.resource_ids = vec![row.id.clone()];
+            record.resource_ids = vec![row.seq.to_string()];
             registry.audit().record(record);
             Ok(audit_resource(&row))
         }

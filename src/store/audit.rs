@@ -10,10 +10,8 @@ use super::{DbConnection, StoreError};
 #[diesel(table_name = audit_event)]
 #[diesel(treat_none_as_default_value = false)]
 pub struct AuditRow {
-    /// Position in the chain (1, 2, ...).
+    /// Position in the chain (1, 2, ...); also the FHIR AuditEvent id.
     pub seq: i64,
-    /// Id (the FHIR AuditEvent id).
-    pub id: String,
     /// When (micros).
     pub recorded_at: i64,
     /// user, system or anonymous.
@@ -61,8 +59,20 @@ pub fn chain_tip(conn: &mut DbConnection) -> Result<Option<(i64, String)>, Store
 
 /// Appends events (already chained).
 pub fn append(conn: &mut DbConnection, rows: &[AuditRow]) -> Result<(), StoreError> {
-    for chunk in rows.chunks(super::INSERT_CHUNK_ROWS / 4) {
-        super::insert_many!(conn, audit_event::table, chunk)?;
+    match conn {
+        // In-process SQLite: one cached prepared statement per row beats building and parsing
+        // a new multi-row statement for every batch.
+        DbConnection::Sqlite(sqlite) => {
+            for row in rows {
+                diesel::insert_into(audit_event::table).values(row).execute(sqlite)?;
+            }
+        }
+        // Over the network: fewer round trips.
+        DbConnection::Postgresql(_) => {
+            for chunk in rows.chunks(super::INSERT_CHUNK_ROWS / 4) {
+                super::insert_many!(conn, audit_event::table, chunk)?;
+            }
+        }
     }
     Ok(())
 }
@@ -137,7 +147,7 @@ fn escape_like(value: &str) -> String {
     value.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-/// One event by id.
-pub fn event(conn: &mut DbConnection, id: &str) -> Result<Option<AuditRow>, StoreError> {
-    Ok(audit_event::table.filter(audit_event::id.eq(id)).select(AuditRow::as_select()).first(conn).optional()?)
+/// One event by its position in the chain.
+pub fn event(conn: &mut DbConnection, seq: i64) -> Result<Option<AuditRow>, StoreError> {
+    Ok(audit_event::table.find(seq).select(AuditRow::as_select()).first(conn).optional()?)
 }

@@ -269,7 +269,6 @@ diesel::table! {
     /// The hash-chained audit trail.
     audit_event (seq) {
         seq -> BigInt,
-        id -> Text,
         recorded_at -> BigInt,
         agent_kind -> Text,
         agent_id -> Nullable<Text>,

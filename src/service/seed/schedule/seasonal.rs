@@ -21,7 +21,7 @@ pub(super) fn influenza(plan: &mut Plan, today: Date, adherence: Adherence, rng:
         _ => 0.06,
     };
     let propensity = if adherence == Adherence::Partial { propensity / 2.0 } else { propensity };
-    let first_season = season_of(plan.at_age(6 * MONTH)).max(season_of(today) - 10);
+    let first_season = season_of(plan.at_age(6 * MONTH)).max(season_of(today) - 7);
     let mut doses_so_far = 0;
     for season in first_season..=season_of(today) {
         if !rng.random_bool(propensity) {
