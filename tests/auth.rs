@@ -165,3 +165,25 @@ async fn queued_reminders_are_delivered_once_by_the_configured_sender() {
     assert!(unsent[0].last_error.as_deref().unwrap().contains("unreachable"));
     assert_eq!(unsent[0].days_before, 7);
 }
+
+#[actix_web::test]
+async fn the_password_change_endpoint_counts_wrong_passwords_toward_the_lockout() {
+    let app = TestApp::spawn().await;
+    let change = |current: &str| {
+        TestRequest::post().uri("/auth/password").insert_header(("content-type", "application/json")).set_payload(
+            json!({"organization": app.clinician.organization_id, "username": app.clinician.username,
+                   "currentPassword": current, "newPassword": "Another-Pass-2027"})
+            .to_string(),
+        )
+    };
+    for _ in 0..5 {
+        app.send_anonymous(change("Wrong-Guess-0000")).await.assert_status(400);
+    }
+    // Locked now: even the right password is refused, here and at login.
+    let locked = app.send_anonymous(change(PASSWORD)).await;
+    locked.assert_status(400);
+    assert!(locked.json()["issue"][0]["diagnostics"].as_str().unwrap().contains("locked"));
+    let login = login_response(&app, &app.clinician.organization_id, &app.clinician.username, PASSWORD).await;
+    login.assert_status(400);
+    assert!(login.json()["error_description"].as_str().unwrap().contains("locked"));
+}

@@ -87,7 +87,7 @@ impl From<UserRow> for User {
 
 /// Creates a user (the organization's administrator, or state staff).
 #[utoipa::path(
-    post, path = "/api/v1/organizations/{organization_id}/users", tag = "Users", operation_id = "createUser",
+    post, path = "/organizations/{organization_id}/users", tag = "Users", operation_id = "createUser",
     params(("organization_id" = String, Path, description = "Organization id.")),
     request_body(content = UserInput, content_type = "application/json"),
     responses(
@@ -98,7 +98,7 @@ impl From<UserRow> for User {
         (status = 409, description = "Username taken.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[post("/api/v1/organizations/{organization_id}/users")]
+#[post("/organizations/{organization_id}/users")]
 pub async fn create_user(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -121,14 +121,14 @@ pub async fn create_user(
 
 /// The users of an organization (its administrators and state staff).
 #[utoipa::path(
-    get, path = "/api/v1/organizations/{organization_id}/users", tag = "Users", operation_id = "listUsers",
+    get, path = "/organizations/{organization_id}/users", tag = "Users", operation_id = "listUsers",
     params(("organization_id" = String, Path, description = "Organization id.")),
     responses(
         (status = 200, description = "Users by username.", body = Vec<User>),
         (status = 404, description = "No such organization (or not yours to manage).", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[get("/api/v1/organizations/{organization_id}/users")]
+#[get("/organizations/{organization_id}/users")]
 pub async fn list_users(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -140,14 +140,14 @@ pub async fn list_users(
 
 /// One user.
 #[utoipa::path(
-    get, path = "/api/v1/users/{user_id}", tag = "Users", operation_id = "readUser",
+    get, path = "/users/{user_id}", tag = "Users", operation_id = "readUser",
     params(("user_id" = String, Path, description = "User id.")),
     responses(
         (status = 200, description = "The user.", body = User),
         (status = 404, description = "No such user (or not yours to manage).", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[get("/api/v1/users/{user_id}")]
+#[get("/users/{user_id}")]
 pub async fn read_user(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -159,7 +159,7 @@ pub async fn read_user(
 
 /// Deactivates a user: their tokens stop working on their next request.
 #[utoipa::path(
-    post, path = "/api/v1/users/{user_id}/deactivate", tag = "Users", operation_id = "deactivateUser",
+    post, path = "/users/{user_id}/deactivate", tag = "Users", operation_id = "deactivateUser",
     params(("user_id" = String, Path, description = "User id.")),
     responses(
         (status = 200, description = "Deactivated.", body = User),
@@ -167,7 +167,7 @@ pub async fn read_user(
         (status = 409, description = "Your own account.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[post("/api/v1/users/{user_id}/deactivate")]
+#[post("/users/{user_id}/deactivate")]
 pub async fn deactivate_user(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -179,14 +179,14 @@ pub async fn deactivate_user(
 
 /// Reactivates a user.
 #[utoipa::path(
-    post, path = "/api/v1/users/{user_id}/reactivate", tag = "Users", operation_id = "reactivateUser",
+    post, path = "/users/{user_id}/reactivate", tag = "Users", operation_id = "reactivateUser",
     params(("user_id" = String, Path, description = "User id.")),
     responses(
         (status = 200, description = "Active again.", body = User),
         (status = 404, description = "No such user (or not yours to manage).", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[post("/api/v1/users/{user_id}/reactivate")]
+#[post("/users/{user_id}/reactivate")]
 pub async fn reactivate_user(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -198,13 +198,13 @@ pub async fn reactivate_user(
 
 /// The caller's own account.
 #[utoipa::path(
-    get, path = "/api/v1/me", tag = "Users", operation_id = "readMyAccount",
+    get, path = "/me", tag = "Users", operation_id = "readMyAccount",
     responses(
         (status = 200, description = "Your account.", body = User),
         (status = 403, description = "A registered system has no account.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[get("/api/v1/me")]
+#[get("/me")]
 pub async fn read_me(registry: web::Data<Registry>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let row = web::block(move || user::own_account(&registry, &caller.0)).await??;
     Ok(HttpResponse::Ok().json(User::from(row)))
@@ -225,14 +225,14 @@ pub struct ProfileInput {
 
 /// Edits the caller's profile.
 #[utoipa::path(
-    put, path = "/api/v1/me", tag = "Users", operation_id = "updateMyProfile",
+    put, path = "/me", tag = "Users", operation_id = "updateMyProfile",
     request_body(content = ProfileInput, content_type = "application/json"),
     responses(
         (status = 200, description = "Updated.", body = User),
         (status = 400, description = "Invalid input.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[put("/api/v1/me")]
+#[put("/me")]
 pub async fn update_me(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -260,14 +260,14 @@ pub struct PasswordInput {
 
 /// Changes the caller's password.
 #[utoipa::path(
-    post, path = "/api/v1/me/password", tag = "Users", operation_id = "changeMyPassword",
+    post, path = "/me/password", tag = "Users", operation_id = "changeMyPassword",
     request_body(content = PasswordInput, content_type = "application/json"),
     responses(
         (status = 204, description = "Changed."),
         (status = 400, description = "Wrong current password, or the new one breaks the policy (each rule listed).", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[post("/api/v1/me/password")]
+#[post("/me/password")]
 pub async fn change_my_password(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -301,14 +301,14 @@ pub struct SecurityQuestionsInput {
 
 /// Sets the caller's three security questions (answers stored hashed).
 #[utoipa::path(
-    put, path = "/api/v1/me/security-questions", tag = "Users", operation_id = "setMySecurityQuestions",
+    put, path = "/me/security-questions", tag = "Users", operation_id = "setMySecurityQuestions",
     request_body(content = SecurityQuestionsInput, content_type = "application/json"),
     responses(
         (status = 204, description = "Set."),
         (status = 400, description = "Not three questions, or an answer too short.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[put("/api/v1/me/security-questions")]
+#[put("/me/security-questions")]
 pub async fn set_my_security_questions(
     registry: web::Data<Registry>,
     caller: Caller,

@@ -369,7 +369,7 @@ fn created<T: Serialize>(value: T) -> HttpResponse {
 
 /// Enrols an organization (state staff).
 #[utoipa::path(
-    post, path = "/api/v1/organizations", tag = "Organizations", operation_id = "createOrganization",
+    post, path = "/organizations", tag = "Organizations", operation_id = "createOrganization",
     request_body(content = OrganizationInput, content_type = "application/json"),
     responses(
         (status = 201, description = "Enrolled.", body = Organization),
@@ -379,7 +379,7 @@ fn created<T: Serialize>(value: T) -> HttpResponse {
         (status = 409, description = "The name is taken.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[post("/api/v1/organizations")]
+#[post("/organizations")]
 pub async fn create_organization(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -393,13 +393,13 @@ pub async fn create_organization(
 
 /// Organizations: all for state staff, one's own for everyone else.
 #[utoipa::path(
-    get, path = "/api/v1/organizations", tag = "Organizations", operation_id = "listOrganizations",
+    get, path = "/organizations", tag = "Organizations", operation_id = "listOrganizations",
     responses(
         (status = 200, description = "Organizations by name.", body = Vec<Organization>),
         (status = 401, description = "No valid token.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[get("/api/v1/organizations")]
+#[get("/organizations")]
 pub async fn list_organizations(registry: web::Data<Registry>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let rows = web::block(move || organization::list(&registry, &caller.0)).await??;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(Organization::from).collect::<Vec<_>>()))
@@ -407,14 +407,14 @@ pub async fn list_organizations(registry: web::Data<Registry>, caller: Caller) -
 
 /// One organization (state staff: any; others: their own; anything else is 404).
 #[utoipa::path(
-    get, path = "/api/v1/organizations/{organization_id}", tag = "Organizations", operation_id = "readOrganization",
+    get, path = "/organizations/{organization_id}", tag = "Organizations", operation_id = "readOrganization",
     params(("organization_id" = String, Path, description = "Organization id.")),
     responses(
         (status = 200, description = "The organization.", body = Organization),
         (status = 404, description = "No such organization (or not yours).", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[get("/api/v1/organizations/{organization_id}")]
+#[get("/organizations/{organization_id}")]
 pub async fn read_organization(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -426,7 +426,7 @@ pub async fn read_organization(
 
 /// Enrols one facility.
 #[utoipa::path(
-    post, path = "/api/v1/organizations/{organization_id}/facilities", tag = "Organizations", operation_id = "createFacility",
+    post, path = "/organizations/{organization_id}/facilities", tag = "Organizations", operation_id = "createFacility",
     params(("organization_id" = String, Path, description = "Organization id.")),
     request_body(content = FacilityInput, content_type = "application/json"),
     responses(
@@ -436,7 +436,7 @@ pub async fn read_organization(
         (status = 404, description = "No such organization (or not yours).", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[post("/api/v1/organizations/{organization_id}/facilities")]
+#[post("/organizations/{organization_id}/facilities")]
 pub async fn create_facility(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -457,7 +457,7 @@ pub async fn create_facility(
 /// nothing: when any row is wrong nothing is stored and every problem is reported with its row
 /// number (the header is row 1) and column.
 #[utoipa::path(
-    post, path = "/api/v1/organizations/{organization_id}/facilities/bulk", tag = "Organizations", operation_id = "enrolFacilities",
+    post, path = "/organizations/{organization_id}/facilities/bulk", tag = "Organizations", operation_id = "enrolFacilities",
     params(("organization_id" = String, Path, description = "Organization id.")),
     request_body(content(
         (String = "text/csv", example = "name,site_code,address_line,city,state,postal_code,phone\nLakeside North,MN1001,1 Main St,Duluth,MN,55802,218-555-0100\n"),
@@ -472,7 +472,7 @@ pub async fn create_facility(
         (status = 415, description = "Neither text/csv nor application/json.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[post("/api/v1/organizations/{organization_id}/facilities/bulk")]
+#[post("/organizations/{organization_id}/facilities/bulk")]
 pub async fn enrol_facilities(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -514,14 +514,14 @@ pub async fn enrol_facilities(
 
 /// The facilities of an organization.
 #[utoipa::path(
-    get, path = "/api/v1/organizations/{organization_id}/facilities", tag = "Organizations", operation_id = "listFacilities",
+    get, path = "/organizations/{organization_id}/facilities", tag = "Organizations", operation_id = "listFacilities",
     params(("organization_id" = String, Path, description = "Organization id.")),
     responses(
         (status = 200, description = "Facilities by name.", body = Vec<Facility>),
         (status = 404, description = "No such organization (or not yours).", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[get("/api/v1/organizations/{organization_id}/facilities")]
+#[get("/organizations/{organization_id}/facilities")]
 pub async fn list_facilities(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -533,7 +533,7 @@ pub async fn list_facilities(
 
 /// Registers a system (EHR, portal) with its public keys and pre-authorized scopes.
 #[utoipa::path(
-    post, path = "/api/v1/organizations/{organization_id}/clients", tag = "Organizations", operation_id = "registerClient",
+    post, path = "/organizations/{organization_id}/clients", tag = "Organizations", operation_id = "registerClient",
     params(("organization_id" = String, Path, description = "Organization id.")),
     request_body(content = ClientInput, content_type = "application/json"),
     responses(
@@ -542,7 +542,7 @@ pub async fn list_facilities(
         (status = 404, description = "No such organization (or not yours to manage).", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[post("/api/v1/organizations/{organization_id}/clients")]
+#[post("/organizations/{organization_id}/clients")]
 pub async fn register_client(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -563,14 +563,14 @@ pub async fn register_client(
 
 /// The registered systems of an organization.
 #[utoipa::path(
-    get, path = "/api/v1/organizations/{organization_id}/clients", tag = "Organizations", operation_id = "listClients",
+    get, path = "/organizations/{organization_id}/clients", tag = "Organizations", operation_id = "listClients",
     params(("organization_id" = String, Path, description = "Organization id.")),
     responses(
         (status = 200, description = "Systems.", body = Vec<Client>),
         (status = 404, description = "No such organization (or not yours to manage).", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[get("/api/v1/organizations/{organization_id}/clients")]
+#[get("/organizations/{organization_id}/clients")]
 pub async fn list_clients(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -582,14 +582,14 @@ pub async fn list_clients(
 
 /// Deactivates a registered system; its tokens stop working on the next request.
 #[utoipa::path(
-    post, path = "/api/v1/clients/{client_id}/deactivate", tag = "Organizations", operation_id = "deactivateClient",
+    post, path = "/clients/{client_id}/deactivate", tag = "Organizations", operation_id = "deactivateClient",
     params(("client_id" = String, Path, description = "Client id.")),
     responses(
         (status = 204, description = "Deactivated."),
         (status = 404, description = "No such system (or not yours to manage).", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[post("/api/v1/clients/{client_id}/deactivate")]
+#[post("/clients/{client_id}/deactivate")]
 pub async fn deactivate_client(
     registry: web::Data<Registry>,
     caller: Caller,

@@ -164,7 +164,7 @@ impl From<AgreementView> for Agreement {
 
 /// Drafts an agreement for an organization (state staff); it is pending until signed.
 #[utoipa::path(
-    post, path = "/api/v1/organizations/{organization_id}/agreements", tag = "Agreements", operation_id = "createAgreement",
+    post, path = "/organizations/{organization_id}/agreements", tag = "Agreements", operation_id = "createAgreement",
     params(("organization_id" = String, Path, description = "Organization id.")),
     request_body(content = AgreementInput, content_type = "application/json"),
     responses(
@@ -174,7 +174,7 @@ impl From<AgreementView> for Agreement {
         (status = 404, description = "No such organization.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[post("/api/v1/organizations/{organization_id}/agreements")]
+#[post("/organizations/{organization_id}/agreements")]
 pub async fn create_agreement(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -194,14 +194,14 @@ pub async fn create_agreement(
 
 /// The agreements of an organization, newest term first.
 #[utoipa::path(
-    get, path = "/api/v1/organizations/{organization_id}/agreements", tag = "Agreements", operation_id = "listAgreements",
+    get, path = "/organizations/{organization_id}/agreements", tag = "Agreements", operation_id = "listAgreements",
     params(("organization_id" = String, Path, description = "Organization id.")),
     responses(
         (status = 200, description = "Agreements.", body = Vec<Agreement>),
         (status = 404, description = "No such organization (or not yours).", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[get("/api/v1/organizations/{organization_id}/agreements")]
+#[get("/organizations/{organization_id}/agreements")]
 pub async fn list_agreements(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -213,14 +213,14 @@ pub async fn list_agreements(
 
 /// One agreement.
 #[utoipa::path(
-    get, path = "/api/v1/agreements/{agreement_id}", tag = "Agreements", operation_id = "readAgreement",
+    get, path = "/agreements/{agreement_id}", tag = "Agreements", operation_id = "readAgreement",
     params(("agreement_id" = String, Path, description = "Agreement id.")),
     responses(
         (status = 200, description = "The agreement.", body = Agreement),
         (status = 404, description = "No such agreement (or not yours).", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[get("/api/v1/agreements/{agreement_id}")]
+#[get("/agreements/{agreement_id}")]
 pub async fn read_agreement(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -233,7 +233,7 @@ pub async fn read_agreement(
 /// Records the signature (state staff): in force for three years from the signing date, or,
 /// for a renewal signed before the previous term ends, from the day after it ends (no gap).
 #[utoipa::path(
-    post, path = "/api/v1/agreements/{agreement_id}/activate", tag = "Agreements", operation_id = "activateAgreement",
+    post, path = "/agreements/{agreement_id}/activate", tag = "Agreements", operation_id = "activateAgreement",
     params(("agreement_id" = String, Path, description = "Agreement id.")),
     request_body(content = ActivationInput, content_type = "application/json"),
     responses(
@@ -244,7 +244,7 @@ pub async fn read_agreement(
         (status = 409, description = "Not pending.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[post("/api/v1/agreements/{agreement_id}/activate")]
+#[post("/agreements/{agreement_id}/activate")]
 pub async fn activate_agreement(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -259,7 +259,7 @@ pub async fn activate_agreement(
 /// Gives notice of termination (state staff, or the organization's administrator): access
 /// ends after the effective date, at least 30 days away.
 #[utoipa::path(
-    post, path = "/api/v1/agreements/{agreement_id}/terminate", tag = "Agreements", operation_id = "terminateAgreement",
+    post, path = "/agreements/{agreement_id}/terminate", tag = "Agreements", operation_id = "terminateAgreement",
     params(("agreement_id" = String, Path, description = "Agreement id.")),
     request_body(content = TerminationInput, content_type = "application/json"),
     responses(
@@ -269,7 +269,7 @@ pub async fn activate_agreement(
         (status = 409, description = "Not active.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[post("/api/v1/agreements/{agreement_id}/terminate")]
+#[post("/agreements/{agreement_id}/terminate")]
 pub async fn terminate_agreement(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -325,7 +325,7 @@ pub struct ExpiringReport {
 /// Active agreements that end within N days (state staff): "733 expire in the next three
 /// months" at a glance.
 #[utoipa::path(
-    get, path = "/api/v1/agreements/expiring", tag = "Agreements", operation_id = "expiringAgreements",
+    get, path = "/agreements/expiring", tag = "Agreements", operation_id = "expiringAgreements",
     params(ExpiringQuery),
     responses(
         (status = 200, description = "The report.", body = ExpiringReport),
@@ -333,7 +333,7 @@ pub struct ExpiringReport {
         (status = 403, description = "Not state staff.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[get("/api/v1/agreements/expiring")]
+#[get("/agreements/expiring")]
 pub async fn expiring_agreements(
     registry: web::Data<Registry>,
     caller: Caller,
@@ -388,14 +388,14 @@ pub struct Notice {
 
 /// The expiry reminders queued for an agreement (state staff).
 #[utoipa::path(
-    get, path = "/api/v1/agreements/{agreement_id}/notices", tag = "Agreements", operation_id = "agreementNotices",
+    get, path = "/agreements/{agreement_id}/notices", tag = "Agreements", operation_id = "agreementNotices",
     params(("agreement_id" = String, Path, description = "Agreement id.")),
     responses(
         (status = 200, description = "Notices, most urgent last.", body = Vec<Notice>),
         (status = 403, description = "Not state staff.", body = schema::OperationOutcome, content_type = "application/fhir+json"),
     )
 )]
-#[get("/api/v1/agreements/{agreement_id}/notices")]
+#[get("/agreements/{agreement_id}/notices")]
 pub async fn agreement_notices(
     registry: web::Data<Registry>,
     caller: Caller,

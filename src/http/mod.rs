@@ -23,6 +23,51 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 /// Registers every documented route.
 pub fn configure(config: &mut ServiceConfig<'_>) {
+    // The hot FHIR routes first: actix tries routes in order, and every dynamic route tried
+    // before the right one costs a regex match.
+    config.service(
+        scope::scope("/fhir")
+            .wrap(from_fn(fhir_io::negotiate_json))
+            .service(system::metadata)
+            .configure(patient::configure)
+            .configure(immunization::configure)
+            .service(system::transaction)
+            .service(auth::smart_configuration)
+            .service(directory::read_organization)
+            .service(directory::search_organizations)
+            .service(directory::read_location)
+            .service(directory::search_locations)
+            .service(directory::read_audit_event)
+            .service(directory::search_audit_events),
+    );
+    config.service(
+        scope::scope("/api/v1")
+            .service(admin::create_organization)
+            .service(admin::list_organizations)
+            .service(admin::read_organization)
+            .service(admin::enrol_facilities)
+            .service(admin::create_facility)
+            .service(admin::list_facilities)
+            .service(admin::register_client)
+            .service(admin::list_clients)
+            .service(admin::deactivate_client)
+            .service(agreement::expiring_agreements)
+            .service(agreement::create_agreement)
+            .service(agreement::list_agreements)
+            .service(agreement::read_agreement)
+            .service(agreement::activate_agreement)
+            .service(agreement::terminate_agreement)
+            .service(agreement::agreement_notices)
+            .service(account::create_user)
+            .service(account::list_users)
+            .service(account::read_me)
+            .service(account::update_me)
+            .service(account::change_my_password)
+            .service(account::set_my_security_questions)
+            .service(account::read_user)
+            .service(account::deactivate_user)
+            .service(account::reactivate_user),
+    );
     config
         .service(health::live)
         .service(health::ready)
@@ -30,45 +75,5 @@ pub fn configure(config: &mut ServiceConfig<'_>) {
         .service(auth::logout)
         .service(auth::change_password)
         .service(auth::reset_password)
-        .service(auth::jwks)
-        .service(admin::create_organization)
-        .service(admin::list_organizations)
-        .service(admin::read_organization)
-        .service(admin::enrol_facilities)
-        .service(admin::create_facility)
-        .service(admin::list_facilities)
-        .service(admin::register_client)
-        .service(admin::list_clients)
-        .service(admin::deactivate_client)
-        .service(agreement::expiring_agreements)
-        .service(agreement::create_agreement)
-        .service(agreement::list_agreements)
-        .service(agreement::read_agreement)
-        .service(agreement::activate_agreement)
-        .service(agreement::terminate_agreement)
-        .service(agreement::agreement_notices)
-        .service(account::create_user)
-        .service(account::list_users)
-        .service(account::read_me)
-        .service(account::update_me)
-        .service(account::change_my_password)
-        .service(account::set_my_security_questions)
-        .service(account::read_user)
-        .service(account::deactivate_user)
-        .service(account::reactivate_user);
-    config.service(
-        scope::scope("/fhir")
-            .wrap(from_fn(fhir_io::negotiate_json))
-            .service(auth::smart_configuration)
-            .service(system::metadata)
-            .service(directory::read_organization)
-            .service(directory::search_organizations)
-            .service(directory::read_location)
-            .service(directory::search_locations)
-            .service(directory::read_audit_event)
-            .service(directory::search_audit_events)
-            .service(system::transaction)
-            .configure(patient::configure)
-            .configure(immunization::configure),
-    );
+        .service(auth::jwks);
 }

@@ -1,7 +1,7 @@
 //! Logins, tokens and the standing of their holders.
 //!
-//! A token's signature is verified once and the claims cached by the token's hash until it
-//! expires (bounded). What can change under a live token (the account deactivated, the token
+//! A token's signature is verified once and the caller it stands for cached (keyed by the token)
+//! until it expires (bounded). What can change under a live token (the account deactivated, the token
 //! revoked, the agreement no longer active) is re-checked from the database at most every
 //! `status_cache_seconds`, and immediately after such a change made through this server.
 
@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use super::audit::{AuditOutcome, AuditRecord};
 use super::{Registry, ServiceError, access, agreement};
@@ -107,7 +106,9 @@ const KEYS_MIN_RELOAD: Duration = Duration::from_secs(5);
 pub struct Sessions {
     keys: std::sync::RwLock<(Arc<TokenKeys>, Instant)>,
     settings: AuthSettings,
-    verified: Mutex<HashMap<[u8; 32], Arc<Principal>>>,
+    // Keyed by the token text itself: an exact match, so no hash collision can stand in for a
+    // verified signature.
+    verified: Mutex<HashMap<Box<str>, Arc<Principal>>>,
     standing: Mutex<HashMap<String, (Instant, Standing)>>,
 }
 
@@ -201,8 +202,7 @@ impl Sessions {
     }
 
     fn verify_cached(&self, database: &Database, token: &str, now_seconds: i64) -> Result<Arc<Principal>, TokenError> {
-        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        if let Some(principal) = self.verified.lock().ok().and_then(|cache| cache.get(&digest).cloned()) {
+        if let Some(principal) = self.verified.lock().ok().and_then(|cache| cache.get(token).cloned()) {
             let leeway = i64::try_from(token::CLOCK_LEEWAY_SECONDS).unwrap_or(0);
             if principal.expires_at / 1_000_000 + leeway < now_seconds {
                 return Err(TokenError::Expired);
@@ -229,7 +229,7 @@ impl Sessions {
                     cache.clear();
                 }
             }
-            cache.insert(digest, Arc::clone(&principal));
+            cache.insert(Box::from(token), Arc::clone(&principal));
         }
         Ok(principal)
     }
@@ -742,13 +742,24 @@ pub fn change_password(
     };
     let (org, norm) = (organization.to_owned(), username.to_lowercase());
     let user = registry.database().read(|conn| identity::user_by_login(conn, &org, &norm))?;
-    let Some(user) = user.filter(|u| u.active && password::verify_password(old_password, &u.password_hash)) else {
+    let Some(user) = user.filter(|u| u.active) else {
         password::spend_verification_time(old_password);
         audit_login(registry, None, &request, AuditOutcome::Denied, "password change refused")?;
         return Err(oauth("invalid_grant", BAD_LOGIN));
     };
-    if user.locked_until.is_some_and(|until| until > Timestamp::now().micros()) {
+    let now = Timestamp::now();
+    // Locked accounts are refused before the password is even checked (no guessing while locked).
+    if user.locked_until.is_some_and(|until| until > now.micros()) {
+        audit_login(registry, Some(&user), &request, AuditOutcome::Denied, "password change: account locked")?;
         return Err(oauth("invalid_grant", "The account is locked; try later or ask your administrator."));
+    }
+    if !password::verify_password(old_password, &user.password_hash) {
+        // This endpoint must not be a way around the lockout: a wrong password counts.
+        let policy = registry.sessions().settings().password.clone();
+        let record = login_record(Some(&user), &request, AuditOutcome::Denied, "password change: wrong password")
+            .with_action("password-change");
+        record_failure(registry, &policy, &user, &request, record, now)?;
+        return Err(oauth("invalid_grant", BAD_LOGIN));
     }
     super::user::set_password_checked(registry, &user, new_password, old_password)
 }
