@@ -206,8 +206,14 @@ fn event_hash(row: &AuditRow) -> String {
     field(&row.outcome);
     field(&row.status.to_string());
     field(&optional(&row.detail));
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = hasher.finalize();
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    let mut text = String::with_capacity(digest.len() * 2);
+    for byte in digest {
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    text
 }
 
 /// What `izreg audit verify` found.
