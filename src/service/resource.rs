@@ -549,7 +549,22 @@ pub(crate) fn search_in<K: ResourceKind>(
     request: SearchRequest<K::Filter, K::SortKey>,
 ) -> Result<SearchResult, ServiceError> {
     use diesel::Connection;
-    conn.transaction(|conn| {
+    // Several queries (a total beside the page, or the included resources) must see one
+    // snapshot; a lone page query is its own statement-level snapshot, and an explicit
+    // BEGIN/COMMIT would only add two round trips through SQLite's locks.
+    let several_queries = !request.summary_count && (request.total == TotalMode::Accurate || request.with_related);
+    if several_queries {
+        conn.transaction(|conn| search_page::<K>(conn, request))
+    } else {
+        search_page::<K>(conn, request)
+    }
+}
+
+fn search_page<K: ResourceKind>(
+    conn: &mut DbConnection,
+    request: SearchRequest<K::Filter, K::SortKey>,
+) -> Result<SearchResult, ServiceError> {
+    {
         let total = if request.summary_count || request.total == TotalMode::Accurate {
             Some(K::count(conn, &request.filters)?)
         } else {
@@ -570,7 +585,7 @@ pub(crate) fn search_in<K: ResourceKind>(
             .as_ref()
             .map(|keyset| search::encode_cursor(K::sort_name(sort.key), sort.descending, keyset));
         Ok(SearchResult { found, total, next_cursor, link_params: request.link_params })
-    })
+    }
 }
 
 /// The `searchset` Bundle JSON for a search result. Links repeat the accepted parameters.
