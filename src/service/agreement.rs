@@ -119,10 +119,6 @@ pub fn organization_access(
     }))
 }
 
-fn invalid(expression: &str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(vec![Issue::at(IssueType::Invalid, expression, message)])
-}
-
 fn require_state(principal: &Principal) -> Result<(), ServiceError> {
     if principal.is_state_admin() {
         Ok(())
@@ -139,16 +135,22 @@ fn check_contacts(contacts: &AgreementContacts) -> Result<(), ServiceError> {
         ("itContact", &contacts.it_contact),
     ] {
         if contact.name.trim().is_empty() || contact.name.len() > 200 {
-            return Err(invalid(&format!("contacts.{field}.name"), "A contact needs a name (at most 200 characters)."));
+            return Err(ServiceError::invalid(
+                &format!("contacts.{field}.name"),
+                "A contact needs a name (at most 200 characters).",
+            ));
         }
         if !looks_like_email(&contact.email) {
-            return Err(invalid(&format!("contacts.{field}.email"), "A contact needs a valid email address."));
+            return Err(ServiceError::invalid(
+                &format!("contacts.{field}.email"),
+                "A contact needs a valid email address.",
+            ));
         }
     }
     if contacts.authorized_representative.title.as_deref().is_none_or(|t| t.trim().is_empty())
         || contacts.authorized_representative.phone.as_deref().is_none_or(|p| p.trim().is_empty())
     {
-        return Err(invalid(
+        return Err(ServiceError::invalid(
             "contacts.authorizedRepresentative",
             "The authorized representative needs a name, title, phone and email.",
         ));
@@ -210,7 +212,12 @@ pub fn create(
         if let Some(previous) = &row.renews_agreement_id {
             match identity::agreement(conn, previous)? {
                 Some(p) if p.organization_id == organization_id => {}
-                _ => return Err(invalid("renews", "The agreement to renew is not one of this organization's.")),
+                _ => {
+                    return Err(ServiceError::invalid(
+                        "renews",
+                        "The agreement to renew is not one of this organization's.",
+                    ));
+                }
             }
         }
         identity::insert_agreement(conn, &row)?;
@@ -229,9 +236,10 @@ pub fn activate(
     signed_on: &str,
 ) -> Result<AgreementView, ServiceError> {
     require_state(principal)?;
-    let signed = parse_date(signed_on).ok_or_else(|| invalid("signedOn", "signedOn must be a date (YYYY-MM-DD)."))?;
+    let signed = parse_date(signed_on)
+        .ok_or_else(|| ServiceError::invalid("signedOn", "signedOn must be a date (YYYY-MM-DD)."))?;
     if signed > today() {
-        return Err(invalid("signedOn", "signedOn cannot be in the future."));
+        return Err(ServiceError::invalid("signedOn", "signedOn cannot be in the future."));
     }
     let id = agreement_id.to_owned();
     let mut record = AuditRecord::by(principal, "agreement-activate").on("Agreement");
@@ -277,13 +285,12 @@ pub fn terminate(
     let notice_on = today();
     let earliest = notice_on + time::Duration::days(TERMINATION_NOTICE_DAYS);
     let effective = match effective_on {
-        Some(text) => {
-            parse_date(text).ok_or_else(|| invalid("effectiveOn", "effectiveOn must be a date (YYYY-MM-DD)."))?
-        }
+        Some(text) => parse_date(text)
+            .ok_or_else(|| ServiceError::invalid("effectiveOn", "effectiveOn must be a date (YYYY-MM-DD)."))?,
         None => earliest,
     };
     if effective < earliest {
-        return Err(invalid(
+        return Err(ServiceError::invalid(
             "effectiveOn",
             format!(
                 "Termination needs {TERMINATION_NOTICE_DAYS} days' notice: the earliest date is {}.",
@@ -292,7 +299,7 @@ pub fn terminate(
         ));
     }
     if reason.trim().is_empty() || reason.len() > 1000 {
-        return Err(invalid("reason", "A reason is required (at most 1000 characters)."));
+        return Err(ServiceError::invalid("reason", "A reason is required (at most 1000 characters)."));
     }
     let id = agreement_id.to_owned();
     let principal_for_write = principal.clone();
@@ -365,29 +372,33 @@ pub struct ExpiringReport {
 pub fn expiring(registry: &Registry, principal: &Principal, within_days: u32) -> Result<ExpiringReport, ServiceError> {
     require_state(principal)?;
     if within_days > 3 * 366 {
-        return Err(invalid("withinDays", "withinDays is at most 1098."));
+        return Err(ServiceError::invalid("withinDays", "withinDays is at most 1098."));
     }
     let as_of = today();
     let until = as_of + time::Duration::days(i64::from(within_days));
     let rows = registry.database().read(|conn| -> Result<Vec<(AgreementRow, bool)>, ServiceError> {
         let rows = identity::active_agreements_ending_between(conn, &format_date(as_of), &format_date(until))?;
-        let mut result = Vec::with_capacity(rows.len());
-        for row in rows {
-            let renewed = is_renewed(conn, &row)?;
-            result.push((row, renewed));
-        }
-        Ok(result)
+        let renewed = renewed_among(conn, &rows)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let is_renewed = renewed.contains(&row.id);
+                (row, is_renewed)
+            })
+            .collect())
     })?;
     let agreements =
         rows.into_iter().map(|(row, renewed)| view(row, as_of).map(|v| (v, renewed))).collect::<Result<_, _>>()?;
     Ok(ExpiringReport { as_of, within_days, agreements })
 }
 
-/// Whether a signed renewal of the agreement exists (it then needs no reminder).
-fn is_renewed(conn: &mut DbConnection, agreement: &AgreementRow) -> Result<bool, StoreError> {
-    Ok(identity::agreements_of(conn, &agreement.organization_id)?.iter().any(|a| {
-        a.renews_agreement_id.as_deref() == Some(agreement.id.as_str()) && a.status == StoredStatus::Active.as_str()
-    }))
+/// Which of the agreements a signed renewal renews (they then need no reminder).
+fn renewed_among(
+    conn: &mut DbConnection,
+    agreements: &[AgreementRow],
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let ids: Vec<String> = agreements.iter().map(|a| a.id.clone()).collect();
+    identity::renewed_among(conn, &ids)
 }
 
 /// Queues the expiry reminders that are due on `as_of` (90, 60, 30 and 7 days before the end;
@@ -397,9 +408,11 @@ pub fn queue_expiry_notices(registry: &Registry, as_of: Date) -> Result<usize, S
     let until = as_of + time::Duration::days(widest);
     registry.database().write(move |conn| -> Result<usize, ServiceError> {
         let mut queued = 0;
-        for row in identity::active_agreements_ending_between(conn, &format_date(as_of), &format_date(until))? {
+        let ending = identity::active_agreements_ending_between(conn, &format_date(as_of), &format_date(until))?;
+        let renewed = renewed_among(conn, &ending)?;
+        for row in ending {
             let Some(ends) = row.ends_on.as_deref().and_then(parse_date) else { continue };
-            if is_renewed(conn, &row)? {
+            if renewed.contains(&row.id) {
                 continue;
             }
             let days_left = (ends - as_of).whole_days();

@@ -215,7 +215,7 @@ fn check(
     action: &str,
 ) -> Result<(), ServiceError> {
     let record = AuditRecord::by(principal, action).on(resource_type.as_str());
-    super::resource::authorize(registry, principal, resource_type, interaction, &record)
+    super::resource::authorize(registry, principal, resource_type.as_str(), interaction, &record)
 }
 
 /// The audit record of an entry that ran.

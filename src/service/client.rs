@@ -5,7 +5,6 @@ use super::{Registry, ServiceError, access};
 use crate::domain::access::{Principal, Role};
 use crate::domain::scope::Scopes;
 use crate::domain::time::Timestamp;
-use crate::fhir::outcome::{Issue, IssueType};
 use crate::store::identity::{self, ClientRow};
 
 /// A system to register.
@@ -23,10 +22,6 @@ pub struct NewClient {
     pub jwks: serde_json::Value,
 }
 
-fn invalid(expression: &str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(vec![Issue::at(IssueType::Invalid, expression, message)])
-}
-
 /// Registers a system for an organization (its admin or state staff).
 pub fn register(
     registry: &Registry,
@@ -38,16 +33,20 @@ pub fn register(
         return Err(ServiceError::NotFoundNamed("No organization with this id.".to_owned()));
     }
     if new.name.trim().is_empty() || new.name.chars().count() > 200 {
-        return Err(invalid("name", "A system needs a name (at most 200 characters)."));
+        return Err(ServiceError::invalid("name", "A system needs a name (at most 200 characters)."));
     }
     if new.role == Role::StateAdmin || new.role == Role::OrgAdmin {
-        return Err(invalid("role", "A system acts as clinician, clerk, read_only or reminder_recall."));
+        return Err(ServiceError::invalid("role", "A system acts as clinician, clerk, read_only or reminder_recall."));
     }
-    let scopes = Scopes::parse(&new.allowed_scopes).map_err(|e| invalid("allowedScopes", e.to_string()))?;
+    let scopes =
+        Scopes::parse(&new.allowed_scopes).map_err(|e| ServiceError::invalid("allowedScopes", e.to_string()))?;
     if scopes.grants_nothing()
         || scopes.resource_scopes().iter().any(|s| s.context != crate::domain::scope::ScopeContext::System)
     {
-        return Err(invalid("allowedScopes", "Pre-authorize at least one system/ scope, and only system/ scopes."));
+        return Err(ServiceError::invalid(
+            "allowedScopes",
+            "Pre-authorize at least one system/ scope, and only system/ scopes.",
+        ));
     }
     check_jwks(&new.jwks)?;
     let now = Timestamp::now().micros();
@@ -74,7 +73,9 @@ pub fn register(
         if let Some(facility_id) = &row.facility_id {
             match identity::facility(conn, facility_id)? {
                 Some(f) if f.organization_id == row.organization_id => {}
-                _ => return Err(invalid("facilityId", "The facility is not one of this organization's.")),
+                _ => {
+                    return Err(ServiceError::invalid("facilityId", "The facility is not one of this organization's."));
+                }
             }
         }
         identity::insert_client(conn, &row)?;
@@ -88,7 +89,7 @@ pub fn register(
 fn check_jwks(jwks: &serde_json::Value) -> Result<(), ServiceError> {
     let keys = jwks.get("keys").and_then(serde_json::Value::as_array).filter(|k| !k.is_empty() && k.len() <= 10);
     let Some(keys) = keys else {
-        return Err(invalid("jwks", "A JWK Set with 1 to 10 keys is required."));
+        return Err(ServiceError::invalid("jwks", "A JWK Set with 1 to 10 keys is required."));
     };
     for (index, key) in keys.iter().enumerate() {
         let kty = key.get("kty").and_then(serde_json::Value::as_str);
@@ -102,13 +103,13 @@ fn check_jwks(jwks: &serde_json::Value) -> Result<(), ServiceError> {
             _ => false,
         };
         if !usable || key.get("d").is_some() {
-            return Err(invalid(
+            return Err(ServiceError::invalid(
                 &format!("jwks.keys[{index}]"),
                 "Each key must be a public RSA key or a public EC P-384 key.",
             ));
         }
         if serde_json::from_value::<jsonwebtoken::jwk::Jwk>(key.clone()).is_err() {
-            return Err(invalid(&format!("jwks.keys[{index}]"), "The key is not a valid JWK."));
+            return Err(ServiceError::invalid(&format!("jwks.keys[{index}]"), "The key is not a valid JWK."));
         }
     }
     Ok(())

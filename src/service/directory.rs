@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 use super::audit::AuditRecord;
-use super::{Registry, ServiceError, access};
+use super::{Registry, ServiceError};
 use crate::domain::access::Principal;
 use crate::domain::scope::Interaction;
 use crate::domain::time::Timestamp;
@@ -42,10 +42,8 @@ fn check(
     resource_type: &str,
     interaction: Interaction,
 ) -> Result<(), ServiceError> {
-    access::authorize(principal, resource_type, interaction).inspect_err(|error| {
-        let record = AuditRecord::by(principal, interaction.as_str()).on(resource_type);
-        registry.audit().record(record.ended(super::audit::AuditOutcome::Denied, 403, Some(error.to_string())));
-    })
+    let record = AuditRecord::by(principal, interaction.as_str()).on(resource_type);
+    super::resource::authorize(registry, principal, resource_type, interaction, &record)
 }
 
 /// Parameters common to every search: `_count` and `_cursor`; the rest go to `accept`.

@@ -105,6 +105,11 @@ impl From<diesel::result::Error> for ServiceError {
 }
 
 impl ServiceError {
+    /// Administrative input breaking a rule, at `field` (400).
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ServiceError::Invalid(vec![Issue::at(IssueType::Invalid, field, message)])
+    }
+
     /// The HTTP status and the OperationOutcome issues for this error.
     pub fn status_and_issues(&self) -> (u16, Vec<Issue>) {
         match self {

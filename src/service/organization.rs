@@ -53,10 +53,6 @@ fn not_found() -> ServiceError {
     ServiceError::NotFoundNamed("No organization with this id.".to_owned())
 }
 
-fn invalid(expression: &str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(vec![Issue::at(IssueType::Invalid, expression, message)])
-}
-
 /// Enrols an organization (state staff).
 pub fn create(
     registry: &Registry,
@@ -68,10 +64,10 @@ pub fn create(
     }
     let name = new.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(invalid("name", "An organization needs a name (at most 200 characters)."));
+        return Err(ServiceError::invalid("name", "An organization needs a name (at most 200 characters)."));
     }
     if new.email.as_deref().is_some_and(|e| !super::agreement::looks_like_email(e)) {
-        return Err(invalid("email", "The email address is not valid."));
+        return Err(ServiceError::invalid("email", "The email address is not valid."));
     }
     let now = Timestamp::now().micros();
     let row = OrganizationRow {
@@ -162,10 +158,10 @@ pub fn enrol_facilities(
         });
     }
     if facilities.is_empty() {
-        return Err(invalid("facilities", "No facilities were given."));
+        return Err(ServiceError::invalid("facilities", "No facilities were given."));
     }
     if facilities.len() > MAX_FACILITY_ROWS {
-        return Err(invalid("facilities", format!("At most {MAX_FACILITY_ROWS} facilities at a time.")));
+        return Err(ServiceError::invalid("facilities", format!("At most {MAX_FACILITY_ROWS} facilities at a time.")));
     }
     let mut errors = Vec::new();
     for (index, facility) in facilities.iter().enumerate() {
@@ -295,7 +291,10 @@ fn check_facility(facility: &NewFacility, row: usize) -> Vec<RowError> {
 pub fn parse_facilities_csv(text: &str) -> Result<Vec<NewFacility>, ServiceError> {
     const COLUMNS: [&str; 7] = ["name", "site_code", "address_line", "city", "state", "postal_code", "phone"];
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(false).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| invalid("csv", format!("The header row cannot be read: {e}")))?.clone();
+    let headers = reader
+        .headers()
+        .map_err(|e| ServiceError::invalid("csv", format!("The header row cannot be read: {e}")))?
+        .clone();
     let mut report = Vec::new();
     for header in headers.iter() {
         if !COLUMNS.contains(&header.to_lowercase().as_str()) {
@@ -320,7 +319,7 @@ pub fn parse_facilities_csv(text: &str) -> Result<Vec<NewFacility>, ServiceError
     for (index, record) in reader.records().enumerate() {
         let row = index + 2;
         if facilities.len() >= MAX_FACILITY_ROWS {
-            return Err(invalid("csv", format!("At most {MAX_FACILITY_ROWS} facilities at a time.")));
+            return Err(ServiceError::invalid("csv", format!("At most {MAX_FACILITY_ROWS} facilities at a time.")));
         }
         let record = match record {
             Ok(record) => record,

@@ -69,10 +69,10 @@ pub fn create<K: ResourceKind>(
     condition: Option<Condition<K>>,
 ) -> Result<CreateOutcome, ServiceError> {
     let record = AuditRecord::by(principal, "create").on(K::TYPE.as_str());
-    authorize(registry, principal, K::TYPE, Interaction::Create, &record)?;
+    authorize(registry, principal, K::TYPE.as_str(), Interaction::Create, &record)?;
     if condition.is_some() {
         // A conditional create reveals whether a match exists: the caller must be able to search.
-        authorize(registry, principal, K::TYPE, Interaction::Search, &record)?;
+        authorize(registry, principal, K::TYPE.as_str(), Interaction::Search, &record)?;
     }
     let result = (|| {
         let validated = K::validate(registry.codes(), body, Timestamp::now())?;
@@ -97,15 +97,15 @@ pub fn create<K: ResourceKind>(
     result
 }
 
-/// Role and scope check; a refusal is audited.
+/// Role and scope check; a refusal is audited (as `record`, ended as a denial).
 pub(crate) fn authorize(
     registry: &Registry,
     principal: &Principal,
-    resource_type: crate::domain::resource::ResourceType,
+    resource_type: &str,
     interaction: Interaction,
     record: &AuditRecord,
 ) -> Result<(), ServiceError> {
-    access::authorize(principal, resource_type.as_str(), interaction).inspect_err(|error| {
+    access::authorize(principal, resource_type, interaction).inspect_err(|error| {
         registry.audit().record(record.clone().ended(AuditOutcome::Denied, 403, Some(error.to_string())));
     })
 }
@@ -190,7 +190,7 @@ pub fn update<K: ResourceKind>(
 ) -> Result<StoredResource, ServiceError> {
     let mut record = AuditRecord::by(principal, "update").on(K::TYPE.as_str());
     record.resource_ids = vec![id.chars().take(64).collect()];
-    authorize(registry, principal, K::TYPE, Interaction::Update, &record)?;
+    authorize(registry, principal, K::TYPE.as_str(), Interaction::Update, &record)?;
     let result = (|| {
         let id = parse_id::<K>(id)?;
         let validated = K::validate(registry.codes(), body, Timestamp::now())?;
@@ -247,7 +247,7 @@ pub fn delete<K: ResourceKind>(
 ) -> Result<DeleteOutcome, ServiceError> {
     let mut record = AuditRecord::by(principal, "delete").on(K::TYPE.as_str());
     record.resource_ids = vec![id.chars().take(64).collect()];
-    authorize(registry, principal, K::TYPE, Interaction::Delete, &record)?;
+    authorize(registry, principal, K::TYPE.as_str(), Interaction::Delete, &record)?;
     let result = (|| {
         let id = parse_id::<K>(id)?;
         let actor = principal.clone();
@@ -297,7 +297,7 @@ pub fn read<K: ResourceKind>(
     id: &str,
 ) -> Result<StoredResource, ServiceError> {
     let record = read_record::<K>(principal, "read", id);
-    authorize(registry, principal, K::TYPE, Interaction::Read, &record)?;
+    authorize(registry, principal, K::TYPE.as_str(), Interaction::Read, &record)?;
     let result = parse_id::<K>(id).and_then(|id| registry.database().read(|conn| read_in::<K>(conn, &id)));
     audit_read::<K>(registry, record, &result);
     result
@@ -331,7 +331,7 @@ pub fn read_if_connection_free<K: ResourceKind>(
     id: &str,
 ) -> Option<Result<StoredResource, ServiceError>> {
     let record = read_record::<K>(principal, "read", id);
-    if let Err(error) = authorize(registry, principal, K::TYPE, Interaction::Read, &record) {
+    if let Err(error) = authorize(registry, principal, K::TYPE.as_str(), Interaction::Read, &record) {
         return Some(Err(error));
     }
     let result = match parse_id::<K>(id) {
@@ -362,7 +362,7 @@ pub fn vread<K: ResourceKind>(
     version: &str,
 ) -> Result<StoredResource, ServiceError> {
     let record = read_record::<K>(principal, "vread", id);
-    authorize(registry, principal, K::TYPE, Interaction::Read, &record)?;
+    authorize(registry, principal, K::TYPE.as_str(), Interaction::Read, &record)?;
     let result = parse_id::<K>(id).and_then(|id| registry.database().read(|conn| vread_in::<K>(conn, &id, version)));
     audit_read::<K>(registry, record, &result);
     result
@@ -414,7 +414,7 @@ pub fn history<K: ResourceKind>(
     record.query = Some(query_text(params));
     // Instance history is a read of that resource; type history lists everything, a search.
     let interaction = if id.is_some() { Interaction::Read } else { Interaction::Search };
-    authorize(registry, principal, K::TYPE, interaction, &record)?;
+    authorize(registry, principal, K::TYPE.as_str(), interaction, &record)?;
     let result = history_unaudited::<K>(registry, id, params, lenient);
     match &result {
         Ok(page) => {
@@ -506,7 +506,7 @@ pub fn search<K: ResourceKind>(
 ) -> Result<SearchResult, ServiceError> {
     let mut record = AuditRecord::by(principal, "search").on(K::TYPE.as_str());
     record.query = Some(query_text(params));
-    authorize(registry, principal, K::TYPE, Interaction::Search, &record)?;
+    authorize(registry, principal, K::TYPE.as_str(), Interaction::Search, &record)?;
     let request = match K::parse_search(params, lenient) {
         Ok(request) => request,
         Err(error) => {
@@ -517,7 +517,7 @@ pub fn search<K: ResourceKind>(
     };
     if request.with_related {
         // Every included resource must be readable under the token too.
-        authorize(registry, principal, K::RELATED_TYPE, Interaction::Read, &record)?;
+        authorize(registry, principal, K::RELATED_TYPE.as_str(), Interaction::Read, &record)?;
     }
     let result = registry.database().read(|conn| search_in::<K>(conn, request));
     match &result {

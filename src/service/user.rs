@@ -28,10 +28,6 @@ pub struct NewUser {
     pub password: String,
 }
 
-fn invalid(expression: &str, message: impl Into<String>) -> ServiceError {
-    ServiceError::Invalid(vec![Issue::at(IssueType::Invalid, expression, message)])
-}
-
 fn not_found() -> ServiceError {
     ServiceError::NotFoundNamed("No user with this id.".to_owned())
 }
@@ -42,7 +38,10 @@ fn check_username(username: &str) -> Result<(), ServiceError> {
     if valid {
         Ok(())
     } else {
-        Err(invalid("username", "A username has 3 to 64 characters: letters, digits, '.', '-', '_' or '@'."))
+        Err(ServiceError::invalid(
+            "username",
+            "A username has 3 to 64 characters: letters, digits, '.', '-', '_' or '@'.",
+        ))
     }
 }
 
@@ -59,10 +58,10 @@ fn check_password(registry: &Registry, new_password: &str, field: &str) -> Resul
 
 fn check_profile(display_name: &str, email: Option<&str>) -> Result<(), ServiceError> {
     if display_name.trim().is_empty() || display_name.chars().count() > 200 {
-        return Err(invalid("displayName", "A display name is required (at most 200 characters)."));
+        return Err(ServiceError::invalid("displayName", "A display name is required (at most 200 characters)."));
     }
     if email.is_some_and(|e| !super::agreement::looks_like_email(e)) {
-        return Err(invalid("email", "The email address is not valid."));
+        return Err(ServiceError::invalid("email", "The email address is not valid."));
     }
     Ok(())
 }
@@ -115,7 +114,7 @@ pub fn create(
         let organization = identity::organization(conn, &row.organization_id)?
             .ok_or_else(|| ServiceError::NotFoundNamed("No organization with this id.".to_owned()))?;
         if new.role == Role::StateAdmin && !organization.operator {
-            return Err(invalid(
+            return Err(ServiceError::invalid(
                 "role",
                 "State administrators belong to the health department that runs the registry.",
             ));
@@ -124,7 +123,9 @@ pub fn create(
         if let Some(facility_id) = &row.facility_id {
             match identity::facility(conn, facility_id)? {
                 Some(f) if f.organization_id == row.organization_id => {}
-                _ => return Err(invalid("facilityId", "The facility is not one of this organization's.")),
+                _ => {
+                    return Err(ServiceError::invalid("facilityId", "The facility is not one of this organization's."));
+                }
             }
         }
         if identity::user_by_login(conn, &row.organization_id, &row.username_norm)?.is_some() {
@@ -145,7 +146,10 @@ pub(crate) fn check_role_fits_organization(role: Role, organization_kind: &str) 
     let read_only_kind =
         crate::domain::access::OrganizationKind::parse(organization_kind).is_some_and(|k| k.is_read_only());
     if read_only_kind && !matches!(role, Role::ReadOnly | Role::OrgAdmin) {
-        return Err(invalid("role", "Schools and child care read only: their users are read_only (or org_admin)."));
+        return Err(ServiceError::invalid(
+            "role",
+            "Schools and child care read only: their users are read_only (or org_admin).",
+        ));
     }
     Ok(())
 }
@@ -241,7 +245,7 @@ pub fn change_own_password(
 ) -> Result<(), ServiceError> {
     let user = own_account(registry, principal)?;
     if !password::verify_password(current_password, &user.password_hash) {
-        return Err(invalid("currentPassword", "The current password is not correct."));
+        return Err(ServiceError::invalid("currentPassword", "The current password is not correct."));
     }
     set_password_checked(registry, &user, new_password, current_password)
 }
@@ -255,7 +259,7 @@ pub(crate) fn set_password_checked(
 ) -> Result<(), ServiceError> {
     check_password(registry, new_password, "newPassword")?;
     if new_password == old_password {
-        return Err(invalid("newPassword", "The new password must differ from the current one."));
+        return Err(ServiceError::invalid("newPassword", "The new password must differ from the current one."));
     }
     let hash = password::hash_password(new_password).map_err(|e| ServiceError::Configuration(e.to_string()))?;
     let mut record = AuditRecord::anonymous("password-change").on("User");
@@ -278,7 +282,7 @@ pub fn set_security_questions(
 ) -> Result<(), ServiceError> {
     let policy = registry.sessions().settings().password.clone();
     if questions.len() != policy.security_questions {
-        return Err(invalid(
+        return Err(ServiceError::invalid(
             "questions",
             format!("Exactly {} security questions are required.", policy.security_questions),
         ));
@@ -286,19 +290,19 @@ pub fn set_security_questions(
     let mut stored = Vec::with_capacity(questions.len());
     for (index, (question, answer)) in questions.iter().enumerate() {
         if question.trim().is_empty() || question.chars().count() > 200 {
-            return Err(invalid(
+            return Err(ServiceError::invalid(
                 &format!("questions[{index}].question"),
                 "A question is required (at most 200 characters).",
             ));
         }
         if !policy.answer_is_acceptable(answer) || answer.chars().count() > 200 {
-            return Err(invalid(
+            return Err(ServiceError::invalid(
                 &format!("questions[{index}].answer"),
                 format!("An answer needs at least {} characters.", policy.min_answer_length),
             ));
         }
         if stored.iter().any(|(q, _): &(String, String)| q.eq_ignore_ascii_case(question.trim())) {
-            return Err(invalid(&format!("questions[{index}].question"), "The questions must differ."));
+            return Err(ServiceError::invalid(&format!("questions[{index}].question"), "The questions must differ."));
         }
         let hash = password::hash_answer(answer).map_err(|e| ServiceError::Configuration(e.to_string()))?;
         stored.push((question.trim().to_owned(), hash));
@@ -325,7 +329,7 @@ pub fn bootstrap_state_admin(
     check_profile(display_name, None)?;
     check_password(registry, new_password, "password")?;
     if organization_name.trim().is_empty() {
-        return Err(invalid("organization", "The organization needs a name."));
+        return Err(ServiceError::invalid("organization", "The organization needs a name."));
     }
     let hash = password::hash_password(new_password).map_err(|e| ServiceError::Configuration(e.to_string()))?;
     let now = Timestamp::now().micros();

@@ -293,6 +293,25 @@ pub fn active_agreements_ending_between(
         .load(conn)?)
 }
 
+/// The ids of the agreements that a signed (active) renewal renews, among `agreement_ids`: one
+/// query for a whole report instead of one per agreement.
+pub fn renewed_among(
+    conn: &mut DbConnection,
+    agreement_ids: &[String],
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let mut renewed = std::collections::HashSet::new();
+    // Bounded IN lists (SQLite's bind-parameter limit).
+    for chunk in agreement_ids.chunks(super::INSERT_CHUNK_ROWS) {
+        let ids: Vec<Option<String>> = agreement::table
+            .filter(agreement::status.eq("active"))
+            .filter(agreement::renews_agreement_id.eq_any(chunk))
+            .select(agreement::renews_agreement_id)
+            .load(conn)?;
+        renewed.extend(ids.into_iter().flatten());
+    }
+    Ok(renewed)
+}
+
 /// Queues a notice unless one for the same agreement and reminder exists. Returns whether it
 /// was queued.
 pub fn queue_notice(conn: &mut DbConnection, row: &NoticeRow) -> Result<bool, StoreError> {
