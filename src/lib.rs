@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod fhir;
+pub mod forecast;
 pub mod http;
 pub mod notify;
 pub mod service;

@@ -1,0 +1,137 @@
+//! CDSi forecasting for one evaluated patient series (logic specification chapter 7): which target
+//! dose is next, and its earliest, recommended, past-due and latest dates.
+
+use time::Date;
+
+use super::SeriesStatus;
+use super::calendar::Duration;
+use super::data::*;
+use super::evaluate::{AntigenContext, SeriesRun, age_rule_on, interval_reference, skip_applies};
+
+/// The forecast of one patient series.
+#[derive(Debug, Clone)]
+pub struct SeriesForecast {
+    pub status: SeriesStatus,
+    /// The target dose (0-based) forecast, when one is due.
+    pub target: Option<usize>,
+    pub earliest: Option<Date>,
+    pub recommended: Option<Date>,
+    pub past_due: Option<Date>,
+    pub latest: Option<Date>,
+    /// CVX codes of the vaccines to give (the preferable vaccines of the target dose).
+    pub vaccines: Vec<String>,
+}
+
+impl SeriesForecast {
+    pub fn without_dates(status: SeriesStatus) -> Self {
+        SeriesForecast {
+            status,
+            target: None,
+            earliest: None,
+            recommended: None,
+            past_due: None,
+            latest: None,
+            vaccines: Vec::new(),
+        }
+    }
+}
+
+const ONE_DAY: Duration = Duration::days(-1);
+
+pub fn forecast_series(context: &AntigenContext, run: &SeriesRun, completed_groups: &[&str]) -> SeriesForecast {
+    let assessment = context.patient.assessment_date;
+    let dose_count = context.doses.len();
+    let mut target_index = run.next_target;
+    let target = loop {
+        let Some(target) = run.series.doses.get(target_index) else {
+            return SeriesForecast::without_dates(SeriesStatus::Complete);
+        };
+        if skip_applies(context, run, target, SkipContext::Forecast, assessment, dose_count, completed_groups) {
+            target_index += 1;
+            continue;
+        }
+        break target;
+    };
+
+    let age = age_rule_on(target, assessment);
+    let maximum = age.and_then(|age| context.age_date(age.maximum));
+    if maximum.is_some_and(|date| date <= assessment) {
+        return SeriesForecast::without_dates(SeriesStatus::AgedOut);
+    }
+
+    let mut earliest = age.and_then(|age| context.age_date(age.minimum)).unwrap_or(context.patient.birth_date);
+    let mut recommended = age.and_then(|age| context.age_date(age.earliest_recommended));
+    let mut past_due = age.and_then(|age| context.age_date(age.latest_recommended)).and_then(|date| ONE_DAY.after(date));
+
+    // Intervals flagged "override" replace the age-based dates when they apply.
+    let mut override_earliest: Option<Date> = None;
+    let mut override_recommended: Option<Date> = None;
+    for interval in target.intervals.iter().filter(|i| {
+        i.effective.is_none_or(|from| assessment >= from) && i.cessation.is_none_or(|until| assessment < until)
+    }) {
+        let Some(reference) = interval_reference(context, run, interval, dose_count, assessment) else { continue };
+        let minimum = interval.minimum.or(interval.absolute_minimum).and_then(|d| d.after(reference));
+        let recommended_interval = interval.earliest_recommended.and_then(|d| d.after(reference));
+        if interval.priority_override {
+            override_earliest = later(override_earliest, minimum);
+            override_recommended = later(override_recommended, recommended_interval);
+            continue;
+        }
+        if let Some(minimum) = minimum {
+            earliest = earliest.max(minimum);
+        }
+        recommended = later(recommended, recommended_interval);
+        let latest_interval = interval.latest_recommended.and_then(|d| d.after(reference)).and_then(|d| ONE_DAY.after(d));
+        past_due = later(past_due, latest_interval);
+    }
+    if let Some(date) = override_earliest {
+        earliest = date;
+        recommended = override_recommended.or(Some(date));
+    }
+
+    // A live vaccine cannot be given within the conflict window of an earlier live vaccine.
+    let candidates: Vec<&str> = target
+        .preferable_vaccines
+        .iter()
+        .map(|v| v.cvx.as_str())
+        .chain(target.allowable_vaccines.iter().map(|v| v.cvx.as_str()))
+        .collect();
+    for conflict in context.data.live_virus_conflicts.iter().filter(|c| candidates.contains(&c.current_cvx.as_str())) {
+        for earlier in context.patient.doses.iter().filter(|d| d.cvx == conflict.previous_cvx && d.date <= assessment) {
+            if let Some(end) = conflict.end.after(earlier.date) {
+                earliest = earliest.max(end);
+            }
+        }
+    }
+
+    if let Some((season_start, _)) = target.season {
+        earliest = earliest.max(season_start);
+    }
+    let recommended = recommended.map_or(earliest, |date| date.max(earliest));
+    let latest = maximum.and_then(|date| ONE_DAY.after(date));
+    if maximum.is_some_and(|date| earliest >= date) {
+        return SeriesForecast::without_dates(SeriesStatus::AgedOut);
+    }
+    let vaccines = target
+        .preferable_vaccines
+        .iter()
+        .filter(|v| context.age_within(recommended, v.begin_age, v.end_age))
+        .map(|v| v.cvx.clone())
+        .collect();
+    SeriesForecast {
+        status: SeriesStatus::NotComplete,
+        target: Some(target_index),
+        earliest: Some(earliest),
+        recommended: Some(recommended),
+        past_due,
+        latest,
+        vaccines,
+    }
+}
+
+fn later(current: Option<Date>, candidate: Option<Date>) -> Option<Date> {
+    match (current, candidate) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
