@@ -1,4 +1,6 @@
-//! The `izreg` command: serve, migrate, openapi, seed, bootstrap, audit verify, notices.
+//! The `izreg` command: serve, migrate, openapi, seed, bootstrap, audit verify, notices, forecast.
+
+mod forecast_cli;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -83,6 +85,16 @@ enum Command {
     QueueNotices {
         #[command(flatten)]
         database: DatabaseArgs,
+    },
+    /// Runs the CDSi forecaster on a case file (one case, or CDC-style `{"cases": [...]}`;
+    /// expected values in the file are ignored) and prints each case's dose evaluations and
+    /// vaccine-group forecasts. Needs no database.
+    Forecast {
+        /// The JSON case file.
+        file: PathBuf,
+        /// One JSON object per case and line instead of the readable table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -203,6 +215,7 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("{queued} notices queued, {} sent, {} failed", report.sent, report.failed);
             Ok(())
         }
+        Command::Forecast { file, json } => forecast_cli::run(&file, json),
     }
 }
 
