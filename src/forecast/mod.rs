@@ -476,7 +476,7 @@ impl Engine {
             antigen: antigen.name.clone(),
             series: best.map(|best| best.run.series.name.clone()),
             status: series_forecast.status,
-            dose_number: series_forecast.target.map(|target| target + 1),
+            dose_number: series_forecast.dose_number,
             earliest: series_forecast.earliest,
             recommended: series_forecast.recommended,
             past_due: series_forecast.past_due,

@@ -6,7 +6,7 @@ use time::Date;
 use super::SeriesStatus;
 use super::calendar::Duration;
 use super::data::*;
-use super::evaluate::{AntigenContext, SeriesRun, age_rule_on, interval_reference, skip_applies};
+use super::evaluate::{AntigenContext, SeriesRun, TargetStatus, age_rule_on, interval_reference, skip_applies};
 
 /// The forecast of one patient series.
 #[derive(Debug, Clone)]
@@ -14,6 +14,9 @@ pub struct SeriesForecast {
     pub status: SeriesStatus,
     /// The target dose (0-based) forecast, when one is due.
     pub target: Option<usize>,
+    /// The dose number as CDC reports it: target doses satisfied so far, plus one (skipped
+    /// target doses do not count).
+    pub dose_number: Option<usize>,
     pub earliest: Option<Date>,
     pub recommended: Option<Date>,
     pub past_due: Option<Date>,
@@ -27,6 +30,7 @@ impl SeriesForecast {
         SeriesForecast {
             status,
             target: None,
+            dose_number: None,
             earliest: None,
             recommended: None,
             past_due: None,
@@ -60,34 +64,30 @@ pub fn forecast_series(context: &AntigenContext, run: &SeriesRun, completed_grou
     }
 
     let mut earliest = age.and_then(|age| context.age_date(age.minimum)).unwrap_or(context.patient.birth_date);
-    let mut recommended = age.and_then(|age| context.age_date(age.earliest_recommended));
-    let mut past_due = age.and_then(|age| context.age_date(age.latest_recommended)).and_then(|date| ONE_DAY.after(date));
+    // Recommended and past-due dates come from the age when the target dose gives one, and from
+    // the intervals otherwise (CDC's expected results never push an age-based date later by an
+    // interval: the earliest date already carries the minimum intervals).
+    let age_recommended = age.and_then(|age| context.age_date(age.earliest_recommended));
+    let age_past_due = age.and_then(|age| context.age_date(age.latest_recommended)).and_then(|date| ONE_DAY.after(date));
+    let mut interval_recommended: Option<Date> = None;
+    let mut interval_past_due: Option<Date> = None;
 
-    // Intervals flagged "override" replace the age-based dates when they apply.
-    let mut override_earliest: Option<Date> = None;
-    let mut override_recommended: Option<Date> = None;
+    // Intervals flagged "override" get no special treatment here: CDC's expected results for
+    // them (Pertussis doses 2 to 5, the catch-up doses from 7 years) follow the same rules.
     for interval in target.intervals.iter().filter(|i| {
         i.effective.is_none_or(|from| assessment >= from) && i.cessation.is_none_or(|until| assessment < until)
     }) {
         let Some(reference) = interval_reference(context, run, interval, dose_count, assessment) else { continue };
         let minimum = interval.minimum.or(interval.absolute_minimum).and_then(|d| d.after(reference));
         let recommended_interval = interval.earliest_recommended.and_then(|d| d.after(reference));
-        if interval.priority_override {
-            override_earliest = later(override_earliest, minimum);
-            override_recommended = later(override_recommended, recommended_interval);
-            continue;
-        }
+        let latest_interval = interval.latest_recommended.and_then(|d| d.after(reference)).and_then(|d| ONE_DAY.after(d));
         if let Some(minimum) = minimum {
             earliest = earliest.max(minimum);
         }
-        recommended = later(recommended, recommended_interval);
-        let latest_interval = interval.latest_recommended.and_then(|d| d.after(reference)).and_then(|d| ONE_DAY.after(d));
-        past_due = later(past_due, latest_interval);
+        interval_recommended = later(interval_recommended, recommended_interval);
+        interval_past_due = later(interval_past_due, latest_interval);
     }
-    if let Some(date) = override_earliest {
-        earliest = date;
-        recommended = override_recommended.or(Some(date));
-    }
+    let (recommended, past_due) = (age_recommended.or(interval_recommended), age_past_due.or(interval_past_due));
 
     // A live vaccine cannot be given within the conflict window of an earlier live vaccine.
     let candidates: Vec<&str> = target
@@ -108,6 +108,7 @@ pub fn forecast_series(context: &AntigenContext, run: &SeriesRun, completed_grou
         earliest = earliest.max(season_start);
     }
     let recommended = recommended.map_or(earliest, |date| date.max(earliest));
+    let past_due = past_due.map(|date| date.max(earliest));
     let latest = maximum.and_then(|date| ONE_DAY.after(date));
     if maximum.is_some_and(|date| earliest >= date) {
         return SeriesForecast::without_dates(SeriesStatus::AgedOut);
@@ -121,6 +122,7 @@ pub fn forecast_series(context: &AntigenContext, run: &SeriesRun, completed_grou
     SeriesForecast {
         status: SeriesStatus::NotComplete,
         target: Some(target_index),
+        dose_number: Some(run.targets[..target_index].iter().filter(|t| **t == TargetStatus::Satisfied).count() + 1),
         earliest: Some(earliest),
         recommended: Some(recommended),
         past_due,

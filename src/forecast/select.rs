@@ -39,6 +39,20 @@ impl Candidate<'_> {
         self.run.series.doses.len().saturating_sub(self.forecast.target.unwrap_or(self.run.series.doses.len()))
     }
 
+    /// Whether the patient started the series (first valid dose, or today when there is none) at
+    /// an age within its start window.
+    fn started_in_window(&self, context: &AntigenContext) -> bool {
+        let series = self.run.series;
+        let started = self
+            .run
+            .results
+            .iter()
+            .position(|r| r.status == super::EvaluationStatus::Valid)
+            .and_then(|i| context.doses.get(i))
+            .map_or(context.patient.assessment_date, |dose| dose.date);
+        context.age_within(started, series.min_age_to_start, series.max_age_to_start)
+    }
+
     /// For a series with no valid dose: whether the patient's age today allows starting it.
     fn may_start(&self, context: &AntigenContext) -> bool {
         let series = self.run.series;
@@ -57,6 +71,13 @@ pub fn best_series(context: &AntigenContext, candidates: &[Candidate]) -> Option
         return prioritized.first().copied();
     }
 
+    // A series the patient did not start at an age its start window allows (first valid dose, or
+    // today when there is none) is not theirs: the adult 50+ pneumococcal series does not apply
+    // to a 24-year-old who had PPSV23 at 19.
+    let started_in_window: Vec<usize> =
+        prioritized.iter().copied().filter(|&i| candidates[i].started_in_window(context)).collect();
+    let prioritized = if started_in_window.is_empty() { prioritized } else { started_in_window };
+
     // A series whose equivalent group is complete is satisfied by it.
     let complete_groups: Vec<&str> = prioritized
         .iter()
@@ -68,9 +89,8 @@ pub fn best_series(context: &AntigenContext, candidates: &[Candidate]) -> Option
         .copied()
         .filter(|&i| {
             let candidate = &candidates[i];
-            !candidate.complete()
+            candidate.forecast.status == SeriesStatus::NotComplete
                 && !candidate.run.series.equivalent_series_groups.iter().any(|g| complete_groups.contains(&g.as_str()))
-                && (candidate.run.valid_dose_count() > 0 || candidate.may_start(context))
         })
         .collect();
     let pool = if open.is_empty() { prioritized } else { open };
@@ -78,13 +98,22 @@ pub fn best_series(context: &AntigenContext, candidates: &[Candidate]) -> Option
         let candidate = &candidates[i];
         let series = candidate.run.series;
         (
+            status_rank(candidate.forecast.status),
             series.priority.clone(),
-            !candidate.complete(),
             Reverse(candidate.run.valid_dose_count()),
             series.series_type != SeriesType::Risk,
             series.series_group.clone(),
         )
     })
+}
+
+fn status_rank(status: SeriesStatus) -> u8 {
+    match status {
+        SeriesStatus::NotComplete => 0,
+        SeriesStatus::Complete | SeriesStatus::Immune => 1,
+        SeriesStatus::AgedOut => 2,
+        SeriesStatus::Contraindicated | SeriesStatus::NotRecommended => 3,
+    }
 }
 
 /// The prioritized patient series of one series group.
@@ -122,7 +151,8 @@ fn prioritized_in_group(context: &AntigenContext, candidates: &[Candidate], grou
         });
     }
 
-    let startable: Vec<usize> = members.iter().copied().filter(|&i| candidates[i].may_start(context)).collect();
-    let pool = if startable.is_empty() { members } else { startable };
-    pool.into_iter().min_by_key(|&i| (!candidates[i].run.series.default_series, preference(i)))
+    members.into_iter().min_by_key(|&i| {
+        let candidate = &candidates[i];
+        (!candidate.run.series.default_series, !candidate.may_start(context), preference(i))
+    })
 }
