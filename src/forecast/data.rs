@@ -185,7 +185,8 @@ pub struct SeriesDose {
     pub inadvertent_vaccines: Vec<String>,
     pub conditional_skips: Vec<ConditionalSkip>,
     pub recurring: bool,
-    pub season: Option<(Date, Date)>,
+    /// The season the target dose is recommended in: start, and end when given.
+    pub season: Option<(Date, Option<Date>)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -324,10 +324,10 @@ impl Reader<'_> {
         let conditional_skips =
             children(node, "conditionalSkip").map(|skip| self.conditional_skip(skip)).collect::<Result<_, _>>()?;
         let season = match child(node, "seasonalRecommendation") {
-            Some(season) => match (self.date(season, "startDate")?, self.date(season, "endDate")?) {
-                (Some(start), Some(end)) => Some((start, end)),
-                _ => None,
-            },
+            Some(season) => {
+                let end = self.date(season, "endDate")?;
+                self.date(season, "startDate")?.map(|start| (start, end))
+            }
             None => None,
         };
         Ok(SeriesDose {

@@ -488,8 +488,8 @@ impl Engine {
 }
 
 /// Combines the antigens of a vaccine group (CDSi chapter 9). The group is due when any antigen
-/// is; its dates are the latest earliest and recommended dates, and the earliest past-due and
-/// latest dates, of the antigens that are due.
+/// is. When the whole group is given together (MMR) its earliest and recommended dates are the
+/// latest of the antigens due; otherwise the earliest.
 fn combine_group(group: &VaccineGroup, antigens: Vec<AntigenForecast>) -> GroupForecast {
     let any = |status: SeriesStatus| antigens.iter().any(|a| a.status == status);
     let all = |status: SeriesStatus| !antigens.is_empty() && antigens.iter().all(|a| a.status == status);
@@ -523,12 +523,25 @@ fn combine_group(group: &VaccineGroup, antigens: Vec<AntigenForecast>) -> GroupF
         antigens: Vec::new(),
     };
     if status == SeriesStatus::NotComplete {
-        let leading = due.iter().max_by_key(|a| a.earliest).copied();
+        // Antigens given together (MMR) wait for the last of them; otherwise (DTaP/Tdap/Td) the
+        // group is due as soon as any antigen is, with that antigen's dose.
+        let leading = if group.administer_full_group {
+            due.iter().max_by_key(|a| a.earliest).copied()
+        } else {
+            due.iter().min_by_key(|a| (a.earliest, a.recommended)).copied()
+        };
         forecast.dose_number = leading.and_then(|a| a.dose_number);
-        forecast.earliest = due.iter().filter_map(|a| a.earliest).max();
-        forecast.recommended = due.iter().filter_map(|a| a.recommended).max();
-        forecast.past_due = due.iter().filter_map(|a| a.past_due).min();
-        forecast.latest = due.iter().filter_map(|a| a.latest).min();
+        if group.administer_full_group {
+            forecast.earliest = due.iter().filter_map(|a| a.earliest).max();
+            forecast.recommended = due.iter().filter_map(|a| a.recommended).max();
+            forecast.past_due = due.iter().filter_map(|a| a.past_due).min();
+            forecast.latest = due.iter().filter_map(|a| a.latest).min();
+        } else {
+            forecast.earliest = due.iter().filter_map(|a| a.earliest).min();
+            forecast.recommended = due.iter().filter_map(|a| a.recommended).min();
+            forecast.past_due = due.iter().filter_map(|a| a.past_due).min();
+            forecast.latest = due.iter().filter_map(|a| a.latest).min();
+        }
         // The vaccines that cover every antigen due, else those of the leading antigen.
         let common: Vec<String> = due
             .first()

@@ -142,6 +142,7 @@ fn prioritized_in_group(context: &AntigenContext, candidates: &[Candidate], grou
         return in_process.into_iter().min_by_key(|&i| {
             let candidate = &candidates[i];
             (
+                !candidate.started_in_window(context),
                 candidate.forecast.status == SeriesStatus::AgedOut,
                 candidate.remaining_doses(),
                 Reverse(candidate.run.valid_dose_count()),
