@@ -89,6 +89,16 @@ async fn capability_statement_lists_what_is_implemented() {
     let interactions: Vec<&str> =
         statement["rest"][0]["interaction"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
     assert_eq!(interactions, vec!["transaction", "batch"]);
+    let forecast = "http://hl7.org/fhir/us/immds/OperationDefinition/ImmDSForecastOperation";
+    assert_eq!(statement["rest"][0]["operation"][0]["name"], "immds-forecast");
+    assert_eq!(statement["rest"][0]["operation"][0]["definition"], forecast);
+    assert_eq!(patient["operation"][0]["definition"], forecast);
+    assert_eq!(immunization["operation"][0]["definition"], forecast);
+    let recommendation = resources.iter().find(|r| r["type"] == "ImmunizationRecommendation").unwrap();
+    let interactions: Vec<&str> =
+        recommendation["interaction"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
+    assert_eq!(interactions, vec!["read", "search-type"]);
+    assert_eq!(recommendation["searchParam"][0]["name"], "patient");
 }
 
 #[actix_web::test]

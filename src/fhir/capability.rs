@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::date::format_instant;
+use super::forecast::IMMDS_FORECAST_DEFINITION;
 use super::search::{IMMUNIZATION_INCLUDES, IMMUNIZATION_PARAMS, PATIENT_PARAMS, PATIENT_REVINCLUDES, ParamDefinition};
 use crate::domain::time::Timestamp;
 
@@ -57,8 +58,43 @@ fn read_only(kind: &str, params: &[(&str, &str, &str)]) -> Value {
     })
 }
 
+/// The `$immds-forecast` operation entry (HL7 ImmDS IG definition), documented for where it
+/// is invoked.
+fn immds_forecast(documentation: &str) -> Value {
+    json!({"name": "immds-forecast", "definition": IMMDS_FORECAST_DEFINITION, "documentation": documentation})
+}
+
 /// The CapabilityStatement for a server whose FHIR base is `base_url`.
 pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
+    let mut patient = resource(
+        "Patient",
+        "http://hl7.org/fhir/StructureDefinition/Patient",
+        PATIENT_PARAMS,
+        &[],
+        PATIENT_REVINCLUDES,
+    );
+    patient["operation"] = json!([immds_forecast(
+        "GET Patient/{id}/$immds-forecast?assessmentDate=YYYY-MM-DD (default today, UTC): the ImmDS output for the \
+         stored Patient and their stored Immunizations; allowed when reading the Patient and searching \
+         Immunization are."
+    )]);
+    let mut immunization = resource(
+        "Immunization",
+        "http://hl7.org/fhir/StructureDefinition/Immunization",
+        IMMUNIZATION_PARAMS,
+        IMMUNIZATION_INCLUDES,
+        &[],
+    );
+    immunization["operation"] =
+        json!([immds_forecast("POST Immunization/$immds-forecast: the same as the system-level operation.")]);
+    let mut recommendation = read_only(
+        "ImmunizationRecommendation",
+        &[("patient", "reference", "The Patient (required): the recommendation computed today for that Patient.")],
+    );
+    recommendation["documentation"] = json!(
+        "Computed on request from the stored Immunizations with the CDC CDSi logic (never stored): the id is the \
+         Patient's id, the date is today."
+    );
     json!({
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -73,8 +109,9 @@ pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
             "mode": "server",
             "documentation": "Search results page with an opaque _cursor (see the 'next' link); _count defaults to 50, at most 1000; _total=accurate counts, _summary=count returns only the count.",
             "resource": [
-                resource("Patient", "http://hl7.org/fhir/StructureDefinition/Patient", PATIENT_PARAMS, &[], PATIENT_REVINCLUDES),
-                resource("Immunization", "http://hl7.org/fhir/StructureDefinition/Immunization", IMMUNIZATION_PARAMS, IMMUNIZATION_INCLUDES, &[]),
+                patient,
+                immunization,
+                recommendation,
                 read_only("Organization", &[
                     ("_id", "token", "Logical id."),
                     ("name", "string", "Name starts with (any case)."),
@@ -97,6 +134,11 @@ pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
                 ]),
             ],
             "interaction": [{"code": "transaction"}, {"code": "batch"}, ],
+            "operation": [immds_forecast(
+                "POST [base]/$immds-forecast with ImmDS input Parameters (assessmentDate, patient, immunization, \
+                 condition with a coding of system http://cdc.gov/cdsi/observation): CDC CDSi evaluation and forecast; \
+                 nothing is stored."
+            )],
             "security": {
                 "cors": false,
                 "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service", "code": "SMART-on-FHIR"}]}],

@@ -5,6 +5,7 @@ pub mod bundle;
 pub mod capability;
 pub mod date;
 pub mod directory;
+pub mod forecast;
 pub mod immunization;
 pub mod outcome;
 pub mod parse;

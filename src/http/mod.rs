@@ -9,6 +9,8 @@ pub mod auth;
 pub mod directory;
 pub mod error;
 pub mod fhir_io;
+pub mod forecast;
+pub mod forecast_schema;
 pub mod health;
 pub mod immunization;
 pub mod openapi;
@@ -31,6 +33,7 @@ pub fn configure(config: &mut ServiceConfig<'_>) {
             .service(system::metadata)
             .configure(patient::configure)
             .configure(immunization::configure)
+            .configure(forecast::configure)
             .service(system::transaction)
             .service(auth::smart_configuration)
             .service(directory::read_organization)

@@ -26,6 +26,7 @@ use utoipa::OpenApi;
         (name = "Directory", description = "FHIR Organization, Location and AuditEvent (read and search; views of the registry's records)."),
         (name = "Patient", description = "People the registry holds immunizations for."),
         (name = "Immunization", description = "Vaccine administrations (CVX/MVX coded)."),
+        (name = "Forecast", description = "Immunization forecasting with the CDC CDSi logic: the HL7 ImmDS $immds-forecast operation and the computed ImmunizationRecommendation."),
         (name = "System", description = "CapabilityStatement and transaction/batch."),
         (name = "Health", description = "Probes for orchestrators."),
     )

@@ -11,6 +11,7 @@ pub mod bundle;
 pub mod client;
 pub mod directory;
 mod error;
+pub mod forecast;
 pub mod kind;
 pub mod organization;
 pub mod resource;
