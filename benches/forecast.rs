@@ -5,6 +5,8 @@
 //!
 //! Targets (issue 5): data load under 200 ms, one assessment under 200 microseconds.
 
+#![allow(clippy::expect_used, reason = "a benchmark fails loudly when the embedded data does not load")]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

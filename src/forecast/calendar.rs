@@ -51,8 +51,7 @@ impl Duration {
 
     /// `date` moved by this duration; `None` outside the calendar.
     pub fn after(&self, date: Date) -> Option<Date> {
-        let months_total = i64::from(date.year()) * 12
-            + i64::from(u8::from(date.month())) - 1
+        let months_total = i64::from(date.year()) * 12 + i64::from(u8::from(date.month())) - 1
             + i64::from(self.years) * 12
             + i64::from(self.months);
         let year = i32::try_from(months_total.div_euclid(12)).ok()?;

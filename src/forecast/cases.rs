@@ -98,7 +98,11 @@ impl ForecastCase {
             .doses
             .iter()
             .map(|dose| {
-                Ok(AdministeredDose { date: self.date("doses[].date", &dose.date)?, cvx: dose.cvx.clone(), mvx: dose.mvx.clone() })
+                Ok(AdministeredDose {
+                    date: self.date("doses[].date", &dose.date)?,
+                    cvx: dose.cvx.clone(),
+                    mvx: dose.mvx.clone(),
+                })
             })
             .collect::<Result<_, CaseError>>()?;
         let observations = self
@@ -168,7 +172,11 @@ pub fn run_case(engine: &Engine, case: &ForecastCase) -> Result<(Assessment, Cas
                 evaluations: dose
                     .evaluations
                     .iter()
-                    .map(|e| EvaluationJson { antigen: e.antigen.clone(), status: e.status.label(), reason: e.reason.map(|r| r.label()) })
+                    .map(|e| EvaluationJson {
+                        antigen: e.antigen.clone(),
+                        status: e.status.label(),
+                        reason: e.reason.map(|r| r.label()),
+                    })
                     .collect(),
             })
             .collect(),

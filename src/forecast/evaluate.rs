@@ -84,11 +84,7 @@ fn in_force(effective: Option<Date>, cessation: Option<Date>, date: Date) -> boo
 
 /// Evaluates every dose of the antigen against `series`. `completed_groups` names the series
 /// groups of this antigen already found complete (for "Completed Series" conditional skips).
-pub fn evaluate_series<'d>(
-    context: &AntigenContext,
-    series: &'d Series,
-    completed_groups: &[&str],
-) -> SeriesRun<'d> {
+pub fn evaluate_series<'d>(context: &AntigenContext, series: &'d Series, completed_groups: &[&str]) -> SeriesRun<'d> {
     let mut run = SeriesRun {
         series,
         results: Vec::with_capacity(context.doses.len()),
@@ -141,7 +137,13 @@ fn not_valid_for_age_or_interval(run: &SeriesRun, before: usize) -> bool {
 
 /// The date an interval is measured from, for a dose at position `before` (or the forecast when
 /// `before` is the number of doses). `None` when the interval does not apply.
-pub fn interval_reference(context: &AntigenContext, run: &SeriesRun, interval: &Interval, before: usize, on: Date) -> Option<Date> {
+pub fn interval_reference(
+    context: &AntigenContext,
+    run: &SeriesRun,
+    interval: &Interval,
+    before: usize,
+    on: Date,
+) -> Option<Date> {
     match &interval.from {
         IntervalFrom::PreviousDose => previous_dose(run, before).map(|i| context.doses[i].date),
         IntervalFrom::TargetDose(number) => {
@@ -190,12 +192,14 @@ fn evaluate_against_target(
         }
     }
 
-    let preferable_interval_ok = target.intervals.iter().filter(|i| in_force(i.effective, i.cessation, dose.date)).all(|interval| {
-        let Some(reference) = interval_reference(context, run, interval, index, dose.date) else { return true };
-        let absolute = interval.absolute_minimum.and_then(|d| d.after(reference));
-        let minimum = interval.minimum.and_then(|d| d.after(reference));
-        !(absolute.is_some_and(|date| dose.date < date) || grace_denied && minimum.is_some_and(|date| dose.date < date))
-    });
+    let preferable_interval_ok =
+        target.intervals.iter().filter(|i| in_force(i.effective, i.cessation, dose.date)).all(|interval| {
+            let Some(reference) = interval_reference(context, run, interval, index, dose.date) else { return true };
+            let absolute = interval.absolute_minimum.and_then(|d| d.after(reference));
+            let minimum = interval.minimum.and_then(|d| d.after(reference));
+            !(absolute.is_some_and(|date| dose.date < date)
+                || grace_denied && minimum.is_some_and(|date| dose.date < date))
+        });
     if !preferable_interval_ok {
         let allowable: Vec<&Interval> =
             target.allowable_intervals.iter().filter(|i| in_force(i.effective, i.cessation, dose.date)).collect();
@@ -219,10 +223,9 @@ fn evaluate_against_target(
             && vaccine.mvx.as_deref().is_none_or(|mvx| dose.mvx.is_none_or(|given| given.eq_ignore_ascii_case(mvx)))
     });
     let allowable = preferable
-        || target
-            .allowable_vaccines
-            .iter()
-            .any(|vaccine| vaccine.cvx == dose.cvx && context.age_within(dose.date, vaccine.begin_age, vaccine.end_age));
+        || target.allowable_vaccines.iter().any(|vaccine| {
+            vaccine.cvx == dose.cvx && context.age_within(dose.date, vaccine.begin_age, vaccine.end_age)
+        });
     if !allowable {
         return (NotValid, Some(NotPreferableOrAllowable));
     }
@@ -233,8 +236,12 @@ fn evaluate_against_target(
 /// (`min_end`) applies unless the earlier dose was itself refused for a live-virus conflict.
 fn live_virus_conflict(context: &AntigenContext, run: &SeriesRun, dose: &AntigenDose) -> bool {
     context.data.live_virus_conflicts.iter().filter(|conflict| conflict.current_cvx == dose.cvx).any(|conflict| {
-        context.patient.doses.iter().filter(|earlier| earlier.cvx == conflict.previous_cvx && earlier.date < dose.date).any(
-            |earlier| {
+        context
+            .patient
+            .doses
+            .iter()
+            .filter(|earlier| earlier.cvx == conflict.previous_cvx && earlier.date < dose.date)
+            .any(|earlier| {
                 let earlier_refused = context.doses.iter().zip(&run.results).any(|(d, r)| {
                     d.input_index == earlier.input_index && r.reason == Some(EvaluationReason::LiveVirusConflict)
                 });
@@ -242,8 +249,7 @@ fn live_virus_conflict(context: &AntigenContext, run: &SeriesRun, dose: &Antigen
                 let begins = conflict.begin.after(earlier.date);
                 let ends = end.after(earlier.date);
                 begins.is_some_and(|b| dose.date >= b) && ends.is_some_and(|e| dose.date < e)
-            },
-        )
+            })
     })
 }
 
@@ -264,8 +270,10 @@ pub fn skip_applies(
             if !in_force(set.effective, set.cessation, on) {
                 return false;
             }
-            let mut conditions =
-                set.conditions.iter().map(|condition| condition_met(context, run, condition, on, before, completed_groups));
+            let mut conditions = set
+                .conditions
+                .iter()
+                .map(|condition| condition_met(context, run, condition, on, before, completed_groups));
             if set.conditions_any { conditions.any(|met| met) } else { conditions.all(|met| met) }
         });
         if skip.sets_all { sets.all(|met| met) } else { sets.any(|met| met) }
@@ -287,9 +295,14 @@ fn condition_met(
         }
         ConditionKind::Interval => {
             let Some(previous) = previous_dose(run, before) else { return false };
-            condition.interval.and_then(|interval| interval.after(context.doses[previous].date)).is_some_and(|date| on >= date)
+            condition
+                .interval
+                .and_then(|interval| interval.after(context.doses[previous].date))
+                .is_some_and(|date| on >= date)
         }
-        ConditionKind::VaccineCountByAge | ConditionKind::VaccineCountByDate | ConditionKind::VaccineCountByDateAndAge => {
+        ConditionKind::VaccineCountByAge
+        | ConditionKind::VaccineCountByDate
+        | ConditionKind::VaccineCountByDateAndAge => {
             let by_age = condition.kind != ConditionKind::VaccineCountByDate;
             let by_date = condition.kind != ConditionKind::VaccineCountByAge;
             let count = context.doses[..before.min(context.doses.len())]

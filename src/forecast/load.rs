@@ -33,10 +33,36 @@ macro_rules! embedded_antigens {
 
 /// `(antigen file label, XML)` for every antigen of the embedded release.
 pub const EMBEDDED_ANTIGEN_FILES: &[(&str, &str)] = embedded_antigens!(
-    "COVID-19", "Chikungunya", "Cholera", "Dengue", "Diphtheria", "Ebola", "HPV", "HepA", "HepB", "Hib",
-    "Influenza", "JE", "Measles", "Meningococcal B", "Meningococcal", "Mumps", "Orthopoxvirus", "Pertussis",
-    "Pneumococcal", "Polio", "RSV", "Rabies", "Rotavirus", "Rubella", "TBE", "Tetanus", "Typhoid", "Varicella",
-    "YF", "Zoster",
+    "COVID-19",
+    "Chikungunya",
+    "Cholera",
+    "Dengue",
+    "Diphtheria",
+    "Ebola",
+    "HPV",
+    "HepA",
+    "HepB",
+    "Hib",
+    "Influenza",
+    "JE",
+    "Measles",
+    "Meningococcal B",
+    "Meningococcal",
+    "Mumps",
+    "Orthopoxvirus",
+    "Pertussis",
+    "Pneumococcal",
+    "Polio",
+    "RSV",
+    "Rabies",
+    "Rotavirus",
+    "Rubella",
+    "TBE",
+    "Tetanus",
+    "Typhoid",
+    "Varicella",
+    "YF",
+    "Zoster",
 );
 
 /// The schedule file of the embedded release.
@@ -50,7 +76,8 @@ pub fn parse_supporting_data(
     let mut antigens = Vec::with_capacity(antigen_files.len());
     for (label, xml) in antigen_files {
         let reader = Reader { file: label };
-        let document = Document::parse(xml).map_err(|source| SupportingDataError::Xml { file: label.to_string(), source })?;
+        let document =
+            Document::parse(xml).map_err(|source| SupportingDataError::Xml { file: label.to_string(), source })?;
         antigens.push(reader.antigen(document.root_element())?);
     }
     let reader = Reader { file: "ScheduleSupportingData" };
@@ -77,7 +104,8 @@ pub fn parse_supporting_data(
     let mut group_antigens: HashMap<String, Vec<AntigenIndex>> = HashMap::new();
     for map in descendants(root, "vaccineGroupMap") {
         let name = reader.text(map, "name").unwrap_or_default().to_string();
-        let members = children(map, "antigen").filter_map(|node| node.text().and_then(|text| antigen_index(text.trim())));
+        let members =
+            children(map, "antigen").filter_map(|node| node.text().and_then(|text| antigen_index(text.trim())));
         group_antigens.entry(name).or_default().extend(members);
     }
     let mut vaccine_groups = Vec::new();
@@ -87,7 +115,8 @@ pub fn parse_supporting_data(
         if antigens.is_empty() {
             return Err(reader.structure(format!("vaccine group {name:?} has no antigen with supporting data")));
         }
-        let administer_full_group = reader.text(group, "administerFullVaccineGroup").is_some_and(|v| v.eq_ignore_ascii_case("yes"));
+        let administer_full_group =
+            reader.text(group, "administerFullVaccineGroup").is_some_and(|v| v.eq_ignore_ascii_case("yes"));
         vaccine_groups.push(VaccineGroup { name, administer_full_group, antigens });
     }
 
@@ -97,7 +126,9 @@ pub fn parse_supporting_data(
             child(conflict, side).and_then(|node| reader.text(node, "cvx")).unwrap_or_default().to_string()
         };
         let required = |element: &str| {
-            reader.duration(conflict, element)?.ok_or_else(|| reader.structure(format!("live virus conflict without <{element}>")))
+            reader
+                .duration(conflict, element)?
+                .ok_or_else(|| reader.structure(format!("live virus conflict without <{element}>")))
         };
         live_virus_conflicts.push(LiveVirusConflict {
             previous_cvx: cvx_of("previous"),
@@ -176,7 +207,9 @@ impl Reader<'_> {
     /// A `;`-separated list (CVX codes, series groups).
     fn list(&self, node: Node, name: &str) -> Vec<String> {
         self.text(node, name)
-            .map(|text| text.split([';', ',']).map(str::trim).filter(|item| !item.is_empty()).map(str::to_string).collect())
+            .map(|text| {
+                text.split([';', ',']).map(str::trim).filter(|item| !item.is_empty()).map(str::to_string).collect()
+            })
             .unwrap_or_default()
     }
 
@@ -192,7 +225,10 @@ impl Reader<'_> {
         let immunity = child(root, "immunity");
         let immunity_codes = immunity
             .map(|node| {
-                children(node, "clinicalHistory").filter_map(|history| self.text(history, "guidelineCode")).map(str::to_string).collect()
+                children(node, "clinicalHistory")
+                    .filter_map(|history| self.text(history, "guidelineCode"))
+                    .map(str::to_string)
+                    .collect()
             })
             .unwrap_or_default();
         let birth = immunity.and_then(|node| child(node, "dateOfBirth"));
@@ -201,13 +237,17 @@ impl Reader<'_> {
             None => None,
         };
         let immunity_exclusions = birth
-            .map(|node| children(node, "exclusion").filter_map(|e| self.text(e, "exclusionCode")).map(str::to_string).collect())
+            .map(|node| {
+                children(node, "exclusion").filter_map(|e| self.text(e, "exclusionCode")).map(str::to_string).collect()
+            })
             .unwrap_or_default();
 
         let mut group_contraindications = Vec::new();
         let mut vaccine_contraindications = Vec::new();
         if let Some(contraindications) = child(root, "contraindications") {
-            for node in child(contraindications, "vaccineGroup").into_iter().flat_map(|g| children(g, "contraindication")) {
+            for node in
+                child(contraindications, "vaccineGroup").into_iter().flat_map(|g| children(g, "contraindication"))
+            {
                 group_contraindications.push(Contraindication {
                     observation_code: self.text(node, "observationCode").unwrap_or_default().to_string(),
                     begin_age: self.duration(node, "beginAge")?,
@@ -244,7 +284,8 @@ impl Reader<'_> {
     }
 
     fn series(&self, node: Node) -> Result<Series, SupportingDataError> {
-        let select = child(node, "selectSeries").ok_or_else(|| self.structure("a <series> without <selectSeries>".into()))?;
+        let select =
+            child(node, "selectSeries").ok_or_else(|| self.structure("a <series> without <selectSeries>".into()))?;
         let series_type = match self.text(node, "seriesType") {
             Some("Risk") => SeriesType::Risk,
             Some("Evaluation Only") => SeriesType::EvaluationOnly,
@@ -262,7 +303,9 @@ impl Reader<'_> {
             .collect();
         let mut indications = Vec::new();
         for indication in children(node, "indication") {
-            let Some(code) = child(indication, "observationCode").and_then(|code| self.text(code, "code")) else { continue };
+            let Some(code) = child(indication, "observationCode").and_then(|code| self.text(code, "code")) else {
+                continue;
+            };
             indications.push(Indication {
                 observation_code: code.to_string(),
                 begin_age: self.duration(indication, "beginAge")?,
@@ -304,9 +347,11 @@ impl Reader<'_> {
                 cessation: self.date(age, "cessationDate")?,
             });
         }
-        let intervals = children(node, "interval").filter_map(|n| self.interval(n).transpose()).collect::<Result<_, _>>()?;
-        let allowable_intervals =
-            children(node, "allowableInterval").filter_map(|n| self.interval(n).transpose()).collect::<Result<_, _>>()?;
+        let intervals =
+            children(node, "interval").filter_map(|n| self.interval(n).transpose()).collect::<Result<_, _>>()?;
+        let allowable_intervals = children(node, "allowableInterval")
+            .filter_map(|n| self.interval(n).transpose())
+            .collect::<Result<_, _>>()?;
         let mut preferable_vaccines = Vec::new();
         for vaccine in children(node, "preferableVaccine") {
             preferable_vaccines.push(PreferableVaccine {

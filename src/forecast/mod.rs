@@ -348,7 +348,8 @@ impl Engine {
             .collect();
         let mut antigen_forecasts: Vec<Option<AntigenForecast>> = vec![None; self.data.antigens.len()];
         let needed: Vec<AntigenIndex> = {
-            let mut needed: Vec<AntigenIndex> = self.data.vaccine_groups.iter().flat_map(|g| g.antigens.clone()).collect();
+            let mut needed: Vec<AntigenIndex> =
+                self.data.vaccine_groups.iter().flat_map(|g| g.antigens.clone()).collect();
             needed.sort_unstable();
             needed.dedup();
             needed
@@ -360,12 +361,23 @@ impl Engine {
                     self.data.cvx_antigens.get(&dose.cvx).is_some_and(|associations| {
                         associations.iter().any(|association| {
                             association.antigen == antigen_index
-                                && association.begin_age.and_then(|age| age.after(patient.birth_date)).is_none_or(|d| dose.date >= d)
-                                && association.end_age.and_then(|age| age.after(patient.birth_date)).is_none_or(|d| dose.date < d)
+                                && association
+                                    .begin_age
+                                    .and_then(|age| age.after(patient.birth_date))
+                                    .is_none_or(|d| dose.date >= d)
+                                && association
+                                    .end_age
+                                    .and_then(|age| age.after(patient.birth_date))
+                                    .is_none_or(|d| dose.date < d)
                         })
                     })
                 })
-                .map(|dose| AntigenDose { input_index: dose.input_index, date: dose.date, cvx: &dose.cvx, mvx: dose.mvx.as_deref() })
+                .map(|dose| AntigenDose {
+                    input_index: dose.input_index,
+                    date: dose.date,
+                    cvx: &dose.cvx,
+                    mvx: dose.mvx.as_deref(),
+                })
                 .collect();
             let outcome = self.assess_antigen(&patient, antigen_index, &antigen_doses);
             for (dose, evaluation) in antigen_doses.iter().zip(outcome.1) {
@@ -401,14 +413,17 @@ impl Engine {
     ) -> (AntigenForecast, Vec<Option<AntigenEvaluation>>) {
         let antigen = &self.data.antigens[antigen_index];
         let context = AntigenContext { data: &self.data, patient, doses: antigen_doses };
-        let mut relevant: Vec<&data::Series> = antigen.series.iter().filter(|series| is_relevant(&context, series)).collect();
+        let mut relevant: Vec<&data::Series> =
+            antigen.series.iter().filter(|series| is_relevant(&context, series)).collect();
         if relevant.is_empty() && !antigen_doses.is_empty() {
             // Doses of a vaccine the person has no indication for (travel vaccines, say) are still
             // evaluated, against the series whose gender fits.
             relevant = antigen
                 .series
                 .iter()
-                .filter(|series| series.required_genders.is_empty() || series.required_genders.contains(&patient.gender))
+                .filter(|series| {
+                    series.required_genders.is_empty() || series.required_genders.contains(&patient.gender)
+                })
                 .collect();
         }
         // Earlier series groups first, so "Completed Series" skips see them.
@@ -446,7 +461,8 @@ impl Engine {
 
         let immune = antigen.immunity_codes.iter().any(|code| patient.has_observation(code))
             || antigen.immunity_birth_date.is_some_and(|date| {
-                patient.birth_date < date && !antigen.immunity_exclusions.iter().any(|code| patient.has_observation(code))
+                patient.birth_date < date
+                    && !antigen.immunity_exclusions.iter().any(|code| patient.has_observation(code))
             });
         let contraindicated = antigen.group_contraindications.iter().any(|contraindication| {
             patient.has_observation(&contraindication.observation_code)
@@ -549,7 +565,8 @@ fn combine_group(group: &VaccineGroup, antigens: Vec<AntigenForecast>) -> GroupF
                 first.vaccines.iter().filter(|cvx| due.iter().all(|a| a.vaccines.contains(cvx))).cloned().collect()
             })
             .unwrap_or_default();
-        forecast.vaccines = if common.is_empty() { leading.map(|a| a.vaccines.clone()).unwrap_or_default() } else { common };
+        forecast.vaccines =
+            if common.is_empty() { leading.map(|a| a.vaccines.clone()).unwrap_or_default() } else { common };
     }
     forecast.antigens = antigens;
     forecast

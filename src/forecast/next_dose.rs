@@ -14,8 +14,7 @@ pub struct SeriesForecast {
     pub status: SeriesStatus,
     /// The target dose (0-based) forecast, when one is due.
     pub target: Option<usize>,
-    /// The dose number as CDC reports it: target doses satisfied so far, plus one (skipped
-    /// target doses do not count).
+    /// The dose number as CDC reports it (see `forecast_series`).
     pub dose_number: Option<usize>,
     pub earliest: Option<Date>,
     pub recommended: Option<Date>,
@@ -68,7 +67,8 @@ pub fn forecast_series(context: &AntigenContext, run: &SeriesRun, completed_grou
     // the intervals otherwise (CDC's expected results never push an age-based date later by an
     // interval: the earliest date already carries the minimum intervals).
     let age_recommended = age.and_then(|age| context.age_date(age.earliest_recommended));
-    let age_past_due = age.and_then(|age| context.age_date(age.latest_recommended)).and_then(|date| ONE_DAY.after(date));
+    let age_past_due =
+        age.and_then(|age| context.age_date(age.latest_recommended)).and_then(|date| ONE_DAY.after(date));
     let mut interval_recommended: Option<Date> = None;
     let mut interval_past_due: Option<Date> = None;
 
@@ -80,7 +80,8 @@ pub fn forecast_series(context: &AntigenContext, run: &SeriesRun, completed_grou
         let Some(reference) = interval_reference(context, run, interval, dose_count, assessment) else { continue };
         let minimum = interval.minimum.or(interval.absolute_minimum).and_then(|d| d.after(reference));
         let recommended_interval = interval.earliest_recommended.and_then(|d| d.after(reference));
-        let latest_interval = interval.latest_recommended.and_then(|d| d.after(reference)).and_then(|d| ONE_DAY.after(d));
+        let latest_interval =
+            interval.latest_recommended.and_then(|d| d.after(reference)).and_then(|d| ONE_DAY.after(d));
         if let Some(minimum) = minimum {
             earliest = earliest.max(minimum);
         }
@@ -122,7 +123,15 @@ pub fn forecast_series(context: &AntigenContext, run: &SeriesRun, completed_grou
     SeriesForecast {
         status: SeriesStatus::NotComplete,
         target: Some(target_index),
-        dose_number: Some(run.targets[..target_index].iter().filter(|t| **t == TargetStatus::Satisfied).count() + 1),
+        // CDC numbers the dose due by the valid doses so far; for seasonal vaccines (influenza,
+        // COVID-19) by the target doses satisfied, so a new season starts again at dose 1.
+        dose_number: Some(
+            if target.season.is_some() {
+                run.targets[..target_index].iter().filter(|t| **t == TargetStatus::Satisfied).count()
+            } else {
+                run.valid_dose_count()
+            } + 1,
+        ),
         earliest: Some(earliest),
         recommended: Some(recommended),
         past_due,

@@ -84,24 +84,30 @@ pub fn best_series(context: &AntigenContext, candidates: &[Candidate]) -> Option
         .filter(|&&i| candidates[i].complete())
         .map(|&i| candidates[i].run.series.series_group.as_str())
         .collect();
-    let open: Vec<usize> = prioritized
-        .iter()
-        .copied()
-        .filter(|&i| {
-            let candidate = &candidates[i];
-            candidate.forecast.status == SeriesStatus::NotComplete
-                && !candidate.run.series.equivalent_series_groups.iter().any(|g| complete_groups.contains(&g.as_str()))
-        })
-        .collect();
-    let pool = if open.is_empty() { prioritized } else { open };
+    let satisfied_by_equivalent = |i: usize| {
+        let candidate = &candidates[i];
+        !candidate.complete()
+            && candidate.run.series.equivalent_series_groups.iter().any(|g| complete_groups.contains(&g.as_str()))
+    };
+    let eligible: Vec<usize> = prioritized.iter().copied().filter(|&i| !satisfied_by_equivalent(i)).collect();
+    let open: Vec<usize> =
+        eligible.iter().copied().filter(|&i| candidates[i].forecast.status == SeriesStatus::NotComplete).collect();
+    let pool = if !open.is_empty() {
+        open
+    } else if !eligible.is_empty() {
+        eligible
+    } else {
+        prioritized
+    };
     pool.into_iter().min_by_key(|&i| {
         let candidate = &candidates[i];
         let series = candidate.run.series;
         (
             status_rank(candidate.forecast.status),
+            // A risk series the person has an indication for is more specific than the standard one.
+            series.series_type != SeriesType::Risk,
             series.priority.clone(),
             Reverse(candidate.run.valid_dose_count()),
-            series.series_type != SeriesType::Risk,
             series.series_group.clone(),
         )
     })
@@ -125,7 +131,13 @@ fn prioritized_in_group(context: &AntigenContext, candidates: &[Candidate], grou
     }
     let preference = |i: usize| candidates[i].run.series.preference;
 
-    let complete: Vec<usize> = members.iter().copied().filter(|&i| candidates[i].complete()).collect();
+    // A series "completed" only by skipping every target dose (an infant series for an adult)
+    // is not a completed series; it competes with the series that have no valid dose.
+    let complete: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|&i| candidates[i].complete() && candidates[i].run.valid_dose_count() > 0)
+        .collect();
     if !complete.is_empty() {
         return complete.into_iter().min_by_key(|&i| {
             let candidate = &candidates[i];
@@ -137,7 +149,8 @@ fn prioritized_in_group(context: &AntigenContext, candidates: &[Candidate], grou
         });
     }
 
-    let in_process: Vec<usize> = members.iter().copied().filter(|&i| candidates[i].run.valid_dose_count() > 0).collect();
+    let in_process: Vec<usize> =
+        members.iter().copied().filter(|&i| candidates[i].run.valid_dose_count() > 0).collect();
     if !in_process.is_empty() {
         return in_process.into_iter().min_by_key(|&i| {
             let candidate = &candidates[i];
@@ -154,6 +167,11 @@ fn prioritized_in_group(context: &AntigenContext, candidates: &[Candidate], grou
 
     members.into_iter().min_by_key(|&i| {
         let candidate = &candidates[i];
-        (!candidate.run.series.default_series, !candidate.may_start(context), preference(i))
+        (
+            !candidate.run.series.default_series,
+            !candidate.may_start(context),
+            candidate.forecast.status != SeriesStatus::NotComplete,
+            preference(i),
+        )
     })
 }
