@@ -18,11 +18,23 @@ pub struct SupportingData {
     pub cvx_antigens: HashMap<String, Vec<CvxAssociation>>,
     pub vaccine_groups: Vec<VaccineGroup>,
     pub live_virus_conflicts: Vec<LiveVirusConflict>,
+    /// CVX code of the later (current) vaccine -> its conflicts in `live_virus_conflicts`
+    /// (an index: evaluation looks conflicts up for every dose of every series).
+    pub live_virus_conflicts_by_current: HashMap<String, Vec<usize>>,
     /// CDSi observation code -> title.
     pub observations: HashMap<String, String>,
 }
 
 impl SupportingData {
+    /// The live-virus conflicts in which `cvx` is the later vaccine.
+    pub fn conflicts_for(&self, cvx: &str) -> impl Iterator<Item = &LiveVirusConflict> {
+        self.live_virus_conflicts_by_current
+            .get(cvx)
+            .into_iter()
+            .flatten()
+            .filter_map(|&index| self.live_virus_conflicts.get(index))
+    }
+
     pub fn antigen_index(&self, name: &str) -> Option<AntigenIndex> {
         self.antigens.iter().position(|antigen| antigen.name == name)
     }

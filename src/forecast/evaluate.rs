@@ -235,7 +235,7 @@ fn evaluate_against_target(
 /// A live vaccine given too soon after another live vaccine (any antigen). The 4-day grace
 /// (`min_end`) applies unless the earlier dose was itself refused for a live-virus conflict.
 fn live_virus_conflict(context: &AntigenContext, run: &SeriesRun, dose: &AntigenDose) -> bool {
-    context.data.live_virus_conflicts.iter().filter(|conflict| conflict.current_cvx == dose.cvx).any(|conflict| {
+    context.data.conflicts_for(dose.cvx).any(|conflict| {
         context
             .patient
             .doses

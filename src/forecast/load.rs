@@ -146,7 +146,19 @@ pub fn parse_supporting_data(
         })
         .collect();
 
-    Ok(SupportingData { antigens, cvx_antigens, vaccine_groups, live_virus_conflicts, observations })
+    let mut live_virus_conflicts_by_current: HashMap<String, Vec<usize>> = HashMap::new();
+    for (index, conflict) in live_virus_conflicts.iter().enumerate() {
+        live_virus_conflicts_by_current.entry(conflict.current_cvx.clone()).or_default().push(index);
+    }
+
+    Ok(SupportingData {
+        antigens,
+        cvx_antigens,
+        vaccine_groups,
+        live_virus_conflicts,
+        live_virus_conflicts_by_current,
+        observations,
+    })
 }
 
 fn child<'a, 'input>(node: Node<'a, 'input>, name: &str) -> Option<Node<'a, 'input>> {

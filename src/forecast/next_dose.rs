@@ -91,13 +91,15 @@ pub fn forecast_series(context: &AntigenContext, run: &SeriesRun, completed_grou
     let (recommended, past_due) = (age_recommended.or(interval_recommended), age_past_due.or(interval_past_due));
 
     // A live vaccine cannot be given within the conflict window of an earlier live vaccine.
-    let candidates: Vec<&str> = target
+    let mut candidates: Vec<&str> = target
         .preferable_vaccines
         .iter()
         .map(|v| v.cvx.as_str())
         .chain(target.allowable_vaccines.iter().map(|v| v.cvx.as_str()))
         .collect();
-    for conflict in context.data.live_virus_conflicts.iter().filter(|c| candidates.contains(&c.current_cvx.as_str())) {
+    candidates.sort_unstable();
+    candidates.dedup();
+    for conflict in candidates.iter().flat_map(|cvx| context.data.conflicts_for(cvx)) {
         for earlier in context.patient.doses.iter().filter(|d| d.cvx == conflict.previous_cvx && d.date <= assessment) {
             if let Some(end) = conflict.end.after(earlier.date) {
                 earliest = earliest.max(end);
