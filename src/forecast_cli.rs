@@ -99,17 +99,6 @@ pub fn run(file: &Path, json: bool) -> Result<(), String> {
     }
 }
 
-/// The codes once each, in their first order (the engine may list a vaccine once per antigen).
-fn distinct(codes: &[String]) -> Vec<&str> {
-    let mut seen: Vec<&str> = Vec::with_capacity(codes.len());
-    for code in codes {
-        if !seen.contains(&code.as_str()) {
-            seen.push(code);
-        }
-    }
-    seen
-}
-
 fn date_or_dash(date: Option<time::Date>) -> String {
     date.map_or_else(|| "-".to_owned(), format_date)
 }
@@ -176,16 +165,17 @@ fn write_table(
         "Vaccine group", "Status", "Dose", "Earliest", "Recommended", "Past due"
     )?;
     for group in &assessment.vaccine_groups {
-        let number = group.dose_number.map(|n| n.to_string()).unwrap_or_else(|| "-".to_owned());
+        let next = group.next.as_ref();
+        let number = next.map(|n| n.dose_number.to_string()).unwrap_or_else(|| "-".to_owned());
         writeln!(
             out,
             "    {:<22}  {:<16}  {number:<4}  {:<10}  {:<11}  {:<10}  {}",
             group.vaccine_group,
             group.status.label(),
-            date_or_dash(group.earliest),
-            date_or_dash(group.recommended),
-            date_or_dash(group.past_due),
-            distinct(&group.vaccines).join(" ")
+            date_or_dash(next.map(|n| n.earliest)),
+            date_or_dash(next.map(|n| n.recommended)),
+            date_or_dash(next.and_then(|n| n.past_due)),
+            next.map(|n| n.vaccines.join(" ")).unwrap_or_default()
         )?;
     }
     writeln!(out)

@@ -108,11 +108,26 @@ fn score(case: &ForecastCase, assessment: &Assessment) -> Vec<String> {
         &mut differences,
         "forecast number",
         expected.forecast_num.as_deref(),
-        group.dose_number.map(|n| n.to_string()),
+        group.next.as_ref().map(|next| next.dose_number.to_string()),
     );
-    compare(&mut differences, "earliest", expected.earliest_date.as_deref(), group.earliest.map(format_date));
-    compare(&mut differences, "recommended", expected.recommended_date.as_deref(), group.recommended.map(format_date));
-    compare(&mut differences, "past due", expected.past_due_date.as_deref(), group.past_due.map(format_date));
+    compare(
+        &mut differences,
+        "earliest",
+        expected.earliest_date.as_deref(),
+        group.next.as_ref().map(|next| format_date(next.earliest)),
+    );
+    compare(
+        &mut differences,
+        "recommended",
+        expected.recommended_date.as_deref(),
+        group.next.as_ref().map(|next| format_date(next.recommended)),
+    );
+    compare(
+        &mut differences,
+        "past due",
+        expected.past_due_date.as_deref(),
+        group.next.as_ref().and_then(|next| next.past_due).map(format_date),
+    );
     if !differences.is_empty() {
         let series: Vec<String> =
             group.antigens.iter().map(|a| format!("{}: {}", a.antigen, a.series.as_deref().unwrap_or("-"))).collect();

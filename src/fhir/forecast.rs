@@ -496,9 +496,10 @@ pub enum Timing {
 
 /// The timing of a group forecast on `today`.
 pub fn timing(group: &GroupForecast, today: Date) -> Timing {
-    if group.past_due.is_some_and(|d| today >= d) {
+    let Some(next) = &group.next else { return Timing::NotYetDue };
+    if next.past_due.is_some_and(|d| today >= d) {
         Timing::Overdue
-    } else if group.recommended.or(group.earliest).is_some_and(|d| today >= d) {
+    } else if today >= next.recommended {
         Timing::Due
     } else {
         Timing::NotYetDue
@@ -556,17 +557,6 @@ fn date_criterion(code: &str, display: &str, date: Date) -> Value {
     json!({"code": {"coding": [{"system": LOINC, "code": code, "display": display}]}, "value": format_date(date)})
 }
 
-/// The codes once each, in their first order.
-fn distinct(codes: &[String]) -> Vec<&str> {
-    let mut seen: Vec<&str> = Vec::with_capacity(codes.len());
-    for code in codes {
-        if !seen.contains(&code.as_str()) {
-            seen.push(code);
-        }
-    }
-    seen
-}
-
 /// The `ImmunizationRecommendation`: one recommendation per vaccine group. `id` is set for the
 /// resource served at `ImmunizationRecommendation/{id}` (izreg uses the Patient's id).
 pub fn recommendation(
@@ -581,8 +571,11 @@ pub fn recommendation(
         .iter()
         .map(|group| {
             let mut item = serde_json::Map::new();
-            let vaccines: Vec<Value> = distinct(&group.vaccines)
-                .into_iter()
+            let next = group.next.as_ref();
+            let vaccines: Vec<Value> = next
+                .map(|next| next.vaccines.as_slice())
+                .unwrap_or_default()
+                .iter()
                 .map(|cvx| {
                     let mut coding = json!({"system": CVX_SYSTEM, "code": cvx});
                     if let Some(known) = codes.cvx(cvx) {
@@ -600,10 +593,10 @@ pub fn recommendation(
                 item.insert("forecastReason".into(), json!([reason]));
             }
             let criteria: Vec<Value> = [
-                (EARLIEST_DATE_LOINC, "Earliest date to give", group.earliest),
-                (RECOMMENDED_DATE_LOINC, "Date vaccine due", group.recommended),
-                (PAST_DUE_DATE_LOINC, "Date when overdue for immunization", group.past_due),
-                (LATEST_DATE_LOINC, "Latest date to give immunization", group.latest),
+                (EARLIEST_DATE_LOINC, "Earliest date to give", next.map(|next| next.earliest)),
+                (RECOMMENDED_DATE_LOINC, "Date vaccine due", next.map(|next| next.recommended)),
+                (PAST_DUE_DATE_LOINC, "Date when overdue for immunization", next.and_then(|next| next.past_due)),
+                (LATEST_DATE_LOINC, "Latest date to give immunization", next.and_then(|next| next.latest)),
             ]
             .into_iter()
             .filter_map(|(code, display, date)| date.map(|date| date_criterion(code, display, date)))
@@ -611,7 +604,7 @@ pub fn recommendation(
             if !criteria.is_empty() {
                 item.insert("dateCriterion".into(), Value::Array(criteria));
             }
-            if let Some(number) = group.dose_number {
+            if let Some(number) = next.map(|next| next.dose_number) {
                 item.insert("doseNumberPositiveInt".into(), json!(number));
             }
             // The doses the group's antigens counted (or refused): the evidence for the forecast.

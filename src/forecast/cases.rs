@@ -186,10 +186,10 @@ pub fn run_case(engine: &Engine, case: &ForecastCase) -> Result<(Assessment, Cas
             .map(|group| GroupResultJson {
                 vaccine_group: vaccine_group_label(&group.vaccine_group).to_string(),
                 series_status: group.status.label(),
-                forecast_num: group.dose_number.map(|n| n.to_string()),
-                earliest_date: group.earliest.map(format_date),
-                recommended_date: group.recommended.map(format_date),
-                past_due_date: group.past_due.map(format_date),
+                forecast_num: group.next.as_ref().map(|next| next.dose_number.to_string()),
+                earliest_date: group.next.as_ref().map(|next| format_date(next.earliest)),
+                recommended_date: group.next.as_ref().map(|next| format_date(next.recommended)),
+                past_due_date: group.next.as_ref().and_then(|next| next.past_due).map(format_date),
             })
             .collect(),
     };

@@ -479,3 +479,40 @@ impl Reader<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_release_loads_completely() {
+        let data = parse_supporting_data(EMBEDDED_ANTIGEN_FILES, EMBEDDED_SCHEDULE).expect("embedded data parses");
+        assert_eq!(data.antigens.len(), 30);
+        assert_eq!(data.antigens.iter().map(|a| a.series.len()).sum::<usize>(), 143);
+        assert_eq!(data.vaccine_groups.len(), 26);
+        let mmr: Vec<&str> = data.cvx_antigens["03"].iter().map(|a| data.antigens[a.antigen].name.as_str()).collect();
+        assert_eq!(mmr, ["Measles", "Mumps", "Rubella"]);
+        assert_eq!(data.live_virus_conflicts.len(), 625);
+        assert!(data.conflicts_for("21").all(|conflict| conflict.current_cvx == "21"));
+        assert!(data.conflicts_for("21").count() > 0);
+    }
+
+    #[test]
+    fn a_malformed_duration_names_the_file_and_element() {
+        let (label, xml) = EMBEDDED_ANTIGEN_FILES[4];
+        let broken = xml.replacen("<absMinAge>6 weeks - 4 days</absMinAge>", "<absMinAge>six weeks</absMinAge>", 1);
+        let error = parse_supporting_data(&[(label, &broken)], EMBEDDED_SCHEDULE).expect_err("refused");
+        let message = error.to_string();
+        assert!(
+            message.contains("Diphtheria") && message.contains("absMinAge") && message.contains("six weeks"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_xml_is_an_error_not_a_panic() {
+        let error = parse_supporting_data(&[("Broken", "<antigenSupportingData><series>")], EMBEDDED_SCHEDULE)
+            .expect_err("refused");
+        assert!(error.to_string().contains("Broken"));
+    }
+}

@@ -142,18 +142,26 @@ pub struct DoseAssessment {
     pub evaluations: Vec<AntigenEvaluation>,
 }
 
+/// The dose due next in a series or vaccine group (only when its status is not complete).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NextDose {
+    /// The dose number as CDC reports it (1-based).
+    pub dose_number: usize,
+    pub earliest: Date,
+    pub recommended: Date,
+    pub past_due: Option<Date>,
+    pub latest: Option<Date>,
+    /// CVX codes of the vaccines recommended for it, each once.
+    pub vaccines: Vec<String>,
+}
+
 /// The forecast for one antigen (its best patient series).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AntigenForecast {
     pub antigen: String,
     pub series: Option<String>,
     pub status: SeriesStatus,
-    pub dose_number: Option<usize>,
-    pub earliest: Option<Date>,
-    pub recommended: Option<Date>,
-    pub past_due: Option<Date>,
-    pub latest: Option<Date>,
-    pub vaccines: Vec<String>,
+    pub next: Option<NextDose>,
 }
 
 /// The forecast for one vaccine group (`DTaP/Tdap/Td`, `MMR`, `HepB`, ...).
@@ -162,14 +170,7 @@ pub struct GroupForecast {
     /// The CDSi vaccine group name.
     pub vaccine_group: String,
     pub status: SeriesStatus,
-    /// The dose number (1-based) due next, when one is due.
-    pub dose_number: Option<usize>,
-    pub earliest: Option<Date>,
-    pub recommended: Option<Date>,
-    pub past_due: Option<Date>,
-    pub latest: Option<Date>,
-    /// CVX codes of the vaccines recommended for the next dose.
-    pub vaccines: Vec<String>,
+    pub next: Option<NextDose>,
     pub antigens: Vec<AntigenForecast>,
 }
 
@@ -477,27 +478,20 @@ impl Engine {
             None => SeriesForecast::without_dates(SeriesStatus::NotRecommended),
         };
         // Vaccines the person has a contraindication to are not recommended.
-        let vaccines = series_forecast
-            .vaccines
-            .iter()
-            .filter(|cvx| {
+        let next = series_forecast.next.map(|mut next| {
+            next.vaccines.retain(|cvx| {
                 !antigen.vaccine_contraindications.iter().any(|contraindication| {
                     patient.has_observation(&contraindication.observation_code)
-                        && contraindication.vaccines.iter().any(|vaccine| &vaccine.cvx == *cvx)
+                        && contraindication.vaccines.iter().any(|vaccine| &vaccine.cvx == cvx)
                 })
-            })
-            .cloned()
-            .collect();
+            });
+            next
+        });
         let forecast = AntigenForecast {
             antigen: antigen.name.clone(),
             series: best.map(|best| best.run.series.name.clone()),
             status: series_forecast.status,
-            dose_number: series_forecast.dose_number,
-            earliest: series_forecast.earliest,
-            recommended: series_forecast.recommended,
-            past_due: series_forecast.past_due,
-            latest: series_forecast.latest,
-            vaccines,
+            next,
         };
         (forecast, evaluations)
     }
@@ -527,47 +521,35 @@ fn combine_group(group: &VaccineGroup, antigens: Vec<AntigenForecast>) -> GroupF
     } else {
         SeriesStatus::AgedOut
     };
-    let mut forecast = GroupForecast {
-        vaccine_group: group.name.clone(),
-        status,
-        dose_number: None,
-        earliest: None,
-        recommended: None,
-        past_due: None,
-        latest: None,
-        vaccines: Vec::new(),
-        antigens: Vec::new(),
-    };
-    if status == SeriesStatus::NotComplete {
+    let next = if status == SeriesStatus::NotComplete {
+        let due: Vec<&NextDose> = due.iter().filter_map(|a| a.next.as_ref()).collect();
         // Antigens given together (MMR) wait for the last of them; otherwise (DTaP/Tdap/Td) the
         // group is due as soon as any antigen is, with that antigen's dose.
         let leading = if group.administer_full_group {
-            due.iter().max_by_key(|a| a.earliest).copied()
+            due.iter().max_by_key(|next| next.earliest).copied()
         } else {
-            due.iter().min_by_key(|a| (a.earliest, a.recommended)).copied()
+            due.iter().min_by_key(|next| (next.earliest, next.recommended)).copied()
         };
-        forecast.dose_number = leading.and_then(|a| a.dose_number);
-        if group.administer_full_group {
-            forecast.earliest = due.iter().filter_map(|a| a.earliest).max();
-            forecast.recommended = due.iter().filter_map(|a| a.recommended).max();
-            forecast.past_due = due.iter().filter_map(|a| a.past_due).min();
-            forecast.latest = due.iter().filter_map(|a| a.latest).min();
-        } else {
-            forecast.earliest = due.iter().filter_map(|a| a.earliest).min();
-            forecast.recommended = due.iter().filter_map(|a| a.recommended).min();
-            forecast.past_due = due.iter().filter_map(|a| a.past_due).min();
-            forecast.latest = due.iter().filter_map(|a| a.latest).min();
-        }
-        // The vaccines that cover every antigen due, else those of the leading antigen.
-        let common: Vec<String> = due
-            .first()
-            .map(|first| {
-                first.vaccines.iter().filter(|cvx| due.iter().all(|a| a.vaccines.contains(cvx))).cloned().collect()
-            })
-            .unwrap_or_default();
-        forecast.vaccines =
-            if common.is_empty() { leading.map(|a| a.vaccines.clone()).unwrap_or_default() } else { common };
-    }
-    forecast.antigens = antigens;
-    forecast
+        leading.map(|leading| {
+            let (earliest, recommended) = if group.administer_full_group {
+                (due.iter().map(|n| n.earliest).max(), due.iter().map(|n| n.recommended).max())
+            } else {
+                (due.iter().map(|n| n.earliest).min(), due.iter().map(|n| n.recommended).min())
+            };
+            // The vaccines that cover every antigen due, else those of the leading antigen.
+            let common: Vec<String> =
+                leading.vaccines.iter().filter(|cvx| due.iter().all(|n| n.vaccines.contains(cvx))).cloned().collect();
+            NextDose {
+                dose_number: leading.dose_number,
+                earliest: earliest.unwrap_or(leading.earliest),
+                recommended: recommended.unwrap_or(leading.recommended),
+                past_due: due.iter().filter_map(|n| n.past_due).min(),
+                latest: due.iter().filter_map(|n| n.latest).min(),
+                vaccines: if common.is_empty() { leading.vaccines.clone() } else { common },
+            }
+        })
+    } else {
+        None
+    };
+    GroupForecast { vaccine_group: group.name.clone(), status, next, antigens }
 }

@@ -3,10 +3,10 @@
 
 use time::Date;
 
-use super::SeriesStatus;
 use super::calendar::Duration;
 use super::data::*;
 use super::evaluate::{AntigenContext, SeriesRun, TargetStatus, age_rule_on, interval_reference, skip_applies};
+use super::{NextDose, SeriesStatus};
 
 /// The forecast of one patient series.
 #[derive(Debug, Clone)]
@@ -14,28 +14,12 @@ pub struct SeriesForecast {
     pub status: SeriesStatus,
     /// The target dose (0-based) forecast, when one is due.
     pub target: Option<usize>,
-    /// The dose number as CDC reports it (see `forecast_series`).
-    pub dose_number: Option<usize>,
-    pub earliest: Option<Date>,
-    pub recommended: Option<Date>,
-    pub past_due: Option<Date>,
-    pub latest: Option<Date>,
-    /// CVX codes of the vaccines to give (the preferable vaccines of the target dose).
-    pub vaccines: Vec<String>,
+    pub next: Option<NextDose>,
 }
 
 impl SeriesForecast {
     pub fn without_dates(status: SeriesStatus) -> Self {
-        SeriesForecast {
-            status,
-            target: None,
-            dose_number: None,
-            earliest: None,
-            recommended: None,
-            past_due: None,
-            latest: None,
-            vaccines: Vec::new(),
-        }
+        SeriesForecast { status, target: None, next: None }
     }
 }
 
@@ -116,32 +100,27 @@ pub fn forecast_series(context: &AntigenContext, run: &SeriesRun, completed_grou
     if maximum.is_some_and(|date| earliest >= date) {
         return SeriesForecast::without_dates(SeriesStatus::AgedOut);
     }
-    let vaccines = target
-        .preferable_vaccines
-        .iter()
-        .filter(|v| context.age_within(recommended, v.begin_age, v.end_age))
-        .map(|v| v.cvx.clone())
-        .collect();
+    // Each vaccine once, in the order of the supporting data (a CVX may be listed per product).
+    let mut vaccines: Vec<String> = Vec::new();
+    for vaccine in target.preferable_vaccines.iter().filter(|v| context.age_within(recommended, v.begin_age, v.end_age))
+    {
+        if !vaccines.contains(&vaccine.cvx) {
+            vaccines.push(vaccine.cvx.clone());
+        }
+    }
+    // CDC numbers the dose due by the valid doses so far; for seasonal vaccines (influenza,
+    // COVID-19) by the target doses satisfied, so a new season starts again at dose 1.
+    let dose_number = if target.season.is_some() {
+        run.targets[..target_index].iter().filter(|t| **t == TargetStatus::Satisfied).count()
+    } else {
+        run.valid_dose_count()
+    } + 1;
     SeriesForecast {
         status: SeriesStatus::NotComplete,
         target: Some(target_index),
-        // CDC numbers the dose due by the valid doses so far; for seasonal vaccines (influenza,
-        // COVID-19) by the target doses satisfied, so a new season starts again at dose 1.
-        dose_number: Some(
-            if target.season.is_some() {
-                run.targets[..target_index].iter().filter(|t| **t == TargetStatus::Satisfied).count()
-            } else {
-                run.valid_dose_count()
-            } + 1,
-        ),
-        earliest: Some(earliest),
-        recommended: Some(recommended),
-        past_due,
-        latest,
-        vaccines,
+        next: Some(NextDose { dose_number, earliest, recommended, past_due, latest, vaccines }),
     }
 }
-
 fn later(current: Option<Date>, candidate: Option<Date>) -> Option<Date> {
     match (current, candidate) {
         (Some(a), Some(b)) => Some(a.max(b)),

@@ -159,7 +159,7 @@ fn prioritized_in_group(context: &AntigenContext, candidates: &[Candidate], grou
                 candidate.forecast.status == SeriesStatus::AgedOut,
                 candidate.remaining_doses(),
                 Reverse(candidate.run.valid_dose_count()),
-                candidate.forecast.earliest,
+                candidate.forecast.next.as_ref().map(|next| next.earliest),
                 preference(i),
             )
         });
