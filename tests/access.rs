@@ -280,16 +280,8 @@ async fn a_school_reads_but_never_writes_whatever_it_asks_for() {
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
     let scope = claims["scope"].as_str().unwrap();
     assert!(scope.split(' ').all(|s| s.ends_with(".rs")), "read-only scopes only: {scope}");
-    let grant = izreg::service::session::login(
-        &app.registry,
-        izreg::service::session::PasswordLogin {
-            organization: school.organization_id.clone(),
-            username: school.username.clone(),
-            password: common::PASSWORD.to_owned(),
-            scope: Some("user/Patient.cruds".to_owned()),
-        },
-    )
-    .unwrap();
+    let grant =
+        common::login_with_scope(&app.registry, &school.organization_id, &school.username, Some("user/Patient.cruds"));
     assert_eq!(grant.scope, "user/Patient.rs");
     let events = denied_events(&app);
     assert!(
@@ -302,19 +294,13 @@ async fn a_token_without_the_scope_is_refused_per_interaction_and_per_include() 
     let app = TestApp::spawn().await;
     let patient_id = app.create_patient(&patient("Berg", "Ola", "2017-05-06")).await;
     app.create_immunization(&immunization(&patient_id, "08", "2017-05-07")).await;
-    let narrow = izreg::service::session::login(
+    let narrow = common::login_with_scope(
         &app.registry,
-        izreg::service::session::PasswordLogin {
-            organization: app.clinician.organization_id.clone(),
-            username: app.clinician.username.clone(),
-            password: common::PASSWORD.to_owned(),
-            scope: Some("user/Immunization.rs".to_owned()),
-        },
-    )
-    .unwrap();
-    let as_narrow = |uri: String| {
-        TestRequest::get().uri(&uri).insert_header(("authorization", format!("Bearer {}", narrow.access_token)))
-    };
+        &app.clinician.organization_id,
+        &app.clinician.username,
+        Some("user/Immunization.rs"),
+    );
+    let as_narrow = |uri: String| common::with_bearer(TestRequest::get().uri(&uri), &narrow.access_token);
     app.send_anonymous(as_narrow(format!("/fhir/Immunization?patient={patient_id}"))).await.assert_status(200);
     app.send_anonymous(as_narrow(format!("/fhir/Patient/{patient_id}"))).await.assert_status(403);
     let include = app
@@ -324,9 +310,7 @@ async fn a_token_without_the_scope_is_refused_per_interaction_and_per_include() 
     assert!(include.json()["issue"][0]["diagnostics"].as_str().unwrap().contains("Patient"));
     let write = app
         .send_anonymous(
-            TestRequest::post()
-                .uri("/fhir/Immunization")
-                .insert_header(("authorization", format!("Bearer {}", narrow.access_token)))
+            common::with_bearer(TestRequest::post().uri("/fhir/Immunization"), &narrow.access_token)
                 .insert_header(("content-type", "application/fhir+json"))
                 .set_payload(immunization(&patient_id, "20", "2017-07-07").to_string()),
         )

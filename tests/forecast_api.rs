@@ -262,39 +262,25 @@ async fn the_stored_patient_forecast_is_refused_exactly_as_reading_the_patient_i
     assert_eq!((read.status.as_u16(), forecast.status.as_u16()), (403, 403));
 
     // A token without Patient read: refused like the read.
-    let narrow = izreg::service::session::login(
+    let narrow = common::login_with_scope(
         &app.registry,
-        izreg::service::session::PasswordLogin {
-            organization: app.clinician.organization_id.clone(),
-            username: app.clinician.username.clone(),
-            password: common::PASSWORD.to_owned(),
-            scope: Some("user/Immunization.rs".to_owned()),
-        },
-    )
-    .unwrap();
-    let as_narrow = |uri: &str| {
-        TestRequest::get().uri(uri).insert_header(("authorization", format!("Bearer {}", narrow.access_token)))
-    };
+        &app.clinician.organization_id,
+        &app.clinician.username,
+        Some("user/Immunization.rs"),
+    );
+    let as_narrow = |uri: &str| common::with_bearer(TestRequest::get().uri(uri), &narrow.access_token);
     let read = app.send_anonymous(as_narrow(&read_uri)).await;
     let forecast = app.send_anonymous(as_narrow(&forecast_uri)).await;
     assert_eq!((read.status.as_u16(), forecast.status.as_u16()), (403, 403));
     // And one without Immunization search (the forecast reads the immunizations).
-    let patient_only = izreg::service::session::login(
+    let patient_only = common::login_with_scope(
         &app.registry,
-        izreg::service::session::PasswordLogin {
-            organization: app.clinician.organization_id.clone(),
-            username: app.clinician.username.clone(),
-            password: common::PASSWORD.to_owned(),
-            scope: Some("user/Patient.rs".to_owned()),
-        },
-    )
-    .unwrap();
+        &app.clinician.organization_id,
+        &app.clinician.username,
+        Some("user/Patient.rs"),
+    );
     let forecast = app
-        .send_anonymous(
-            TestRequest::get()
-                .uri(&forecast_uri)
-                .insert_header(("authorization", format!("Bearer {}", patient_only.access_token))),
-        )
+        .send_anonymous(common::with_bearer(TestRequest::get().uri(&forecast_uri), &patient_only.access_token))
         .await;
     forecast.assert_status(403);
 

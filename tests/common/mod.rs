@@ -293,17 +293,31 @@ impl TestApp {
 
 /// Logs a user in through the service and returns the token.
 pub fn login(registry: &Registry, organization_id: &str, username: &str) -> String {
+    login_with_scope(registry, organization_id, username, None).access_token
+}
+
+/// Logs a user in asking for `scope` (the role may narrow it further); the whole grant.
+pub fn login_with_scope(
+    registry: &Registry,
+    organization_id: &str,
+    username: &str,
+    scope: Option<&str>,
+) -> session::TokenGrant {
     session::login(
         registry,
         PasswordLogin {
             organization: organization_id.to_owned(),
             username: username.to_owned(),
             password: PASSWORD.to_owned(),
-            scope: None,
+            scope: scope.map(str::to_owned),
         },
     )
     .expect("login")
-    .access_token
+}
+
+/// A request carrying `token` as its bearer token.
+pub fn with_bearer(request: TestRequest, token: &str) -> TestRequest {
+    request.insert_header(("authorization", format!("Bearer {token}")))
 }
 
 fn enrol_with(registry: &Registry, state: &Actor, name: &str, kind: OrganizationKind, role: Role) -> Actor {
