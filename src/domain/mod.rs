@@ -7,6 +7,7 @@ pub mod codes;
 pub mod ids;
 pub mod immunization;
 pub mod patient;
+pub mod privacy;
 pub mod resource;
 pub mod scope;
 pub mod search;

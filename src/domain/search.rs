@@ -91,6 +91,8 @@ pub enum PatientFilter {
     PostalCode(Vec<StringMatch>),
     /// `active`.
     Active(Vec<bool>),
+    /// What the caller may see (added by the service from the privacy rules, never parsed).
+    Visible(super::privacy::VisibleTo),
 }
 
 /// One Immunization search filter.
@@ -110,6 +112,8 @@ pub enum ImmunizationFilter {
     LotNumber(Vec<StringMatch>),
     /// `_lastUpdated`.
     LastUpdated(Vec<DateMatch>),
+    /// What the caller may see (added by the service from the privacy rules, never parsed).
+    Visible(super::privacy::VisibleTo),
 }
 
 /// Patient sort keys.

@@ -15,6 +15,7 @@ pub mod health;
 pub mod immunization;
 pub mod openapi;
 pub mod patient;
+pub mod privacy;
 pub mod resource;
 pub mod schema;
 pub mod system;
@@ -69,7 +70,9 @@ pub fn configure(config: &mut ServiceConfig<'_>) {
             .service(account::set_my_security_questions)
             .service(account::read_user)
             .service(account::deactivate_user)
-            .service(account::reactivate_user),
+            .service(account::reactivate_user)
+            .service(privacy::read_privacy)
+            .service(privacy::change_privacy),
     );
     config
         .service(health::live)

@@ -25,6 +25,7 @@ use utoipa::OpenApi;
         (name = "Users", description = "Users, roles, and managing one's own account."),
         (name = "Directory", description = "FHIR Organization, Location and AuditEvent (read and search; views of the registry's records)."),
         (name = "Patient", description = "People the registry holds immunizations for."),
+        (name = "Privacy", description = "A person's choices under state law: opt out, lock the record to a provider, decline reminders. Enforced on every read, search and submission."),
         (name = "Immunization", description = "Vaccine administrations (CVX/MVX coded)."),
         (name = "Forecast", description = "Immunization forecasting with the CDC CDSi logic: the HL7 ImmDS $immds-forecast operation and the computed ImmunizationRecommendation."),
         (name = "System", description = "CapabilityStatement and transaction/batch."),

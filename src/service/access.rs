@@ -3,6 +3,7 @@
 //! the SMART scope, then the record rules (ownership of what is changed).
 
 use crate::domain::access::{Principal, Role};
+use crate::domain::privacy::{PrivacyChoices, PrivacyRecord, RecordLock, Visibility, VisibleTo};
 use crate::domain::resource::ResourceType;
 use crate::domain::scope::{Interaction, Scopes};
 
@@ -81,6 +82,83 @@ pub fn may_manage_organization(principal: &Principal, organization_id: &str) -> 
 /// `organization_id`.
 pub fn may_view_organization(principal: &Principal, organization_id: &str) -> bool {
     principal.is_state_admin() || principal.organization_id == organization_id
+}
+
+/// What the caller may see of people's records, as a search filter. Opted-out records are
+/// hidden from everyone (only the privacy endpoint shows their stub); a locked record only from
+/// providers other than the one it is locked to. State staff administer the locks, so they see
+/// locked records.
+pub fn visible_to(principal: &Principal) -> VisibleTo {
+    if principal.is_state_admin() {
+        return VisibleTo::AllButOptedOut;
+    }
+    let mut keys = Vec::with_capacity(2);
+    keys.extend(Visibility::Organization(principal.organization_id.clone()).stored());
+    if let Some(facility) = &principal.facility_id {
+        keys.extend(Visibility::Facility(facility.clone()).stored());
+    }
+    VisibleTo::Keys(keys)
+}
+
+/// Whether the caller may see a record with this visibility (reads: same rule as `visible_to`).
+pub fn may_see(principal: &Principal, visibility: &Visibility) -> bool {
+    match visibility {
+        Visibility::Everyone => true,
+        Visibility::Nobody => false,
+        Visibility::Organization(id) => principal.is_state_admin() || principal.organization_id == *id,
+        Visibility::Facility(id) => principal.is_state_admin() || principal.facility_id.as_deref() == Some(id),
+    }
+}
+
+/// Whether the caller may record privacy choices at all (they act for the person: staff who
+/// write patient data, their administrators, and state staff).
+pub fn may_record_privacy(principal: &Principal) -> bool {
+    matches!(principal.role, Role::StateAdmin | Role::OrgAdmin | Role::Clinician | Role::Clerk)
+}
+
+/// Checks a change of privacy choices. State staff may record any change. A provider acting for
+/// the person may record an opt-out and the reminder choice, may lock the record to itself (its
+/// organization or one of its own facilities), and may move or remove a lock it holds. Opting
+/// back in is recorded by state staff: the record is hidden from every provider.
+pub fn check_privacy_change(
+    principal: &Principal,
+    current: &PrivacyChoices,
+    wanted: &PrivacyChoices,
+) -> Result<(), ServiceError> {
+    if !may_record_privacy(principal) {
+        return Err(ServiceError::Forbidden(format!("The role {} may not record privacy choices.", principal.role)));
+    }
+    if principal.is_state_admin() {
+        return Ok(());
+    }
+    if current.opted_out && !wanted.opted_out {
+        return Err(ServiceError::Forbidden(
+            "Opting back in is recorded by the health department, which checks the person's request.".to_owned(),
+        ));
+    }
+    if current.lock != wanted.lock {
+        let holds = |lock: &RecordLock| lock.organization_id == principal.organization_id;
+        if current.lock.as_ref().is_some_and(|lock| !holds(lock)) {
+            return Err(ServiceError::Forbidden(
+                "Only the provider the record is locked to, or the health department, may move or remove the lock."
+                    .to_owned(),
+            ));
+        }
+        if wanted.lock.as_ref().is_some_and(|lock| !holds(lock)) {
+            return Err(ServiceError::Forbidden(
+                "A provider may lock a record to itself only; the health department records other moves.".to_owned(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the caller may see the privacy choices of a person whose records have `visibility`:
+/// state staff always (they hold the opt-out stubs), others when they may see the records.
+pub fn may_see_privacy(principal: &Principal, record: Option<&PrivacyRecord>, visibility: &Visibility) -> bool {
+    principal.is_state_admin()
+        || may_see(principal, visibility)
+        || record.is_some_and(|record| record.changed_by_organization_id == principal.organization_id)
 }
 
 #[cfg(test)]

@@ -569,10 +569,10 @@ fn run_plan_unaudited(
         Plan::Read { resource_type, id, version } => {
             let action = if version.is_some() { "vread" } else { "read" };
             let stored = match (resource_type, version) {
-                (ResourceType::Patient, None) => read_in::<PatientKind>(conn, &id)?,
-                (ResourceType::Immunization, None) => read_in::<ImmunizationKind>(conn, &id)?,
-                (ResourceType::Patient, Some(v)) => vread_in::<PatientKind>(conn, &id, &v)?,
-                (ResourceType::Immunization, Some(v)) => vread_in::<ImmunizationKind>(conn, &id, &v)?,
+                (ResourceType::Patient, None) => read_in::<PatientKind>(conn, &id, actor)?,
+                (ResourceType::Immunization, None) => read_in::<ImmunizationKind>(conn, &id, actor)?,
+                (ResourceType::Patient, Some(v)) => vread_in::<PatientKind>(conn, &id, &v, actor)?,
+                (ResourceType::Immunization, Some(v)) => vread_in::<ImmunizationKind>(conn, &id, &v, actor)?,
             };
             let record = entry_record(actor, action, resource_type, Some(&stored), 200);
             Ok((stored_entry(200, resource_type, stored, base_url), record))
@@ -583,13 +583,13 @@ fn run_plan_unaudited(
             let (json, ids, patients) = match resource_type {
                 ResourceType::Patient => {
                     let request = PatientKind::parse_search(&params, false)?;
-                    let result = search_in::<PatientKind>(conn, request)?;
+                    let result = search_in::<PatientKind>(conn, request, actor)?;
                     let ids: Vec<String> = result.found.page.resources.iter().map(|r| r.id.to_string()).collect();
                     (searchset_json(base_url, resource_type, &result)?, ids.clone(), ids)
                 }
                 ResourceType::Immunization => {
                     let request = ImmunizationKind::parse_search(&params, false)?;
-                    let result = search_in::<ImmunizationKind>(conn, request)?;
+                    let result = search_in::<ImmunizationKind>(conn, request, actor)?;
                     let ids = result.found.page.resources.iter().map(|r| r.id.to_string()).collect();
                     let patients = result.found.page.resources.iter().flat_map(ImmunizationKind::patient_ids).collect();
                     (searchset_json(base_url, resource_type, &result)?, ids, patients)
@@ -639,8 +639,8 @@ fn run_transaction(
     for (index, plan) in plans.iter().enumerate() {
         if let Plan::Create { resource_type, id, condition: Some(condition), .. } = plan {
             let found = match condition {
-                AnyCondition::Patient(c) => find_single_match::<PatientKind>(conn, c),
-                AnyCondition::Immunization(c) => find_single_match::<ImmunizationKind>(conn, c),
+                AnyCondition::Patient(c) => find_single_match::<PatientKind>(conn, c, actor),
+                AnyCondition::Immunization(c) => find_single_match::<ImmunizationKind>(conn, c, actor),
             }
             .map_err(|e| entry_error(index, e))?;
             if let Some(found) = found {

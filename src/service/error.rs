@@ -51,6 +51,17 @@ pub enum ServiceError {
     /// A condition (`If-None-Exist`) matched more than one resource.
     #[error("precondition failed")]
     PreconditionFailed(String),
+    /// The person the submission is about opted out of the registry: nothing about them is
+    /// stored (422, issue code `suppressed`; the message echoes nothing submitted).
+    #[error("the person opted out of the registry")]
+    Suppressed,
+    /// A record hidden from the caller by a privacy choice (opt-out, or a lock to another
+    /// provider): answered exactly like [`ServiceError::NotFound`], audited as a denial.
+    #[error("{resource_type} is hidden by a privacy choice")]
+    Hidden {
+        /// Type asked for.
+        resource_type: ResourceType,
+    },
     /// The request itself is wrong (headers, ids, bundle structure): 400.
     #[error("bad request")]
     BadRequest(Issue),
@@ -121,7 +132,9 @@ impl ServiceError {
                 (status, rejection.issues.clone())
             }
             ServiceError::InvalidSearch(error) => (400, error.issues.clone()),
-            ServiceError::NotFound { resource_type } | ServiceError::NotOwner { resource_type } => {
+            ServiceError::NotFound { resource_type }
+            | ServiceError::NotOwner { resource_type }
+            | ServiceError::Hidden { resource_type } => {
                 (404, vec![Issue::error(IssueType::NotFound, format!("No {resource_type} with this id."))])
             }
             ServiceError::Gone { resource_type } => {
@@ -142,6 +155,14 @@ impl ServiceError {
             ServiceError::PreconditionFailed(message) => {
                 (412, vec![Issue::error(IssueType::MultipleMatches, message.clone())])
             }
+            ServiceError::Suppressed => (
+                422,
+                vec![Issue::error(
+                    IssueType::Suppressed,
+                    "The person this submission is about has opted out of the registry, so it was not stored. \
+                     Do not submit records about them.",
+                )],
+            ),
             ServiceError::BadRequest(issue) => (400, vec![issue.clone()]),
             ServiceError::Conflict(issue) => (409, vec![issue.clone()]),
             ServiceError::TransactionEntry { index, error } => {
@@ -210,7 +231,11 @@ impl ServiceError {
     /// Whether access control refused the request (audited as `denied`, not `failed`).
     pub fn is_denial(&self) -> bool {
         match self {
-            ServiceError::Unauthenticated(_) | ServiceError::Forbidden(_) | ServiceError::NotOwner { .. } => true,
+            ServiceError::Unauthenticated(_)
+            | ServiceError::Forbidden(_)
+            | ServiceError::NotOwner { .. }
+            | ServiceError::Hidden { .. }
+            | ServiceError::Suppressed => true,
             ServiceError::TransactionEntry { error, .. } => error.is_denial(),
             _ => false,
         }

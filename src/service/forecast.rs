@@ -106,7 +106,7 @@ fn forecast_stored(
             use diesel::Connection;
             // The Patient and their Immunizations from one snapshot.
             conn.transaction::<_, ServiceError, _>(|conn| {
-                let patient = read_in::<PatientKind>(conn, &id)?;
+                let patient = read_in::<PatientKind>(conn, &id, principal)?;
                 let immunizations = store::immunization::live_for_patients(conn, &[id.to_string()])?;
                 Ok((patient, immunizations))
             })

@@ -2,11 +2,13 @@
 
 use serde_json::{Map, Value};
 
-use super::ServiceError;
+use super::{ServiceError, access};
+use crate::domain::access::Principal;
 use crate::domain::codes::CodeTables;
 use crate::domain::ids::VersionId;
 use crate::domain::immunization::ImmunizationIndex;
 use crate::domain::patient::PatientIndex;
+use crate::domain::privacy::{Visibility, VisibleTo};
 use crate::domain::resource::{CurrentVersion, HistoryEntry, ResourceType, StoredResource};
 use crate::domain::search::{
     HistoryKeyset, ImmunizationFilter, ImmunizationSortKey, Page, PageSpec, PatientFilter, PatientSortKey,
@@ -44,14 +46,23 @@ pub trait ResourceKind: Send + Sync + 'static {
     /// Search facts kept for each version.
     type Index: Send + 'static;
     /// Search filters.
-    type Filter: Send + 'static;
+    type Filter: Clone + Send + 'static;
     /// Sort keys.
     type SortKey: Copy + Send + 'static;
 
     /// Parses and validates a submitted resource (no database).
     fn validate(codes: &CodeTables, body: &Value, now: Timestamp) -> Result<Validated<Self::Index>, Rejection>;
-    /// Checks that need the database, inside the write transaction.
-    fn check_stored_references(conn: &mut DbConnection, index: &Self::Index) -> Result<(), ServiceError>;
+    /// Checks that need the database, inside the write transaction: references, and the privacy
+    /// choices of the person the resource is about (as `actor` may see them).
+    fn check_stored_references(
+        conn: &mut DbConnection,
+        index: &Self::Index,
+        actor: &Principal,
+    ) -> Result<(), ServiceError>;
+    /// The stored `visible_to` of a resource (`None`: no such id).
+    fn visibility(conn: &mut DbConnection, id: &str) -> Result<Option<Option<String>>, StoreError>;
+    /// The search filter restricting matches to what the caller may see.
+    fn visible_filter(visible_to: VisibleTo) -> Self::Filter;
     /// Stores a new resource.
     fn insert(conn: &mut DbConnection, resource: &StoredResource, index: &Self::Index) -> Result<(), StoreError>;
     /// Stores a new version of an existing resource.
@@ -130,8 +141,25 @@ impl ResourceKind for PatientKind {
         Ok(Validated { canonical: valid.canonical, submitted_id: valid.submitted_id, index: valid.index })
     }
 
-    fn check_stored_references(_conn: &mut DbConnection, _index: &PatientIndex) -> Result<(), ServiceError> {
+    fn check_stored_references(
+        conn: &mut DbConnection,
+        index: &PatientIndex,
+        _actor: &Principal,
+    ) -> Result<(), ServiceError> {
+        // A person who opted out is recognised from the stub kept for them, and nothing new
+        // about them is stored.
+        if store::privacy::matches_opted_out_person(conn, index)? {
+            return Err(ServiceError::Suppressed);
+        }
         Ok(())
+    }
+
+    fn visibility(conn: &mut DbConnection, id: &str) -> Result<Option<Option<String>>, StoreError> {
+        store::privacy::patient_visibility(conn, id)
+    }
+
+    fn visible_filter(visible_to: VisibleTo) -> PatientFilter {
+        PatientFilter::Visible(visible_to)
     }
 
     fn insert(conn: &mut DbConnection, resource: &StoredResource, index: &PatientIndex) -> Result<(), StoreError> {
@@ -256,19 +284,47 @@ impl ResourceKind for ImmunizationKind {
         Ok(Validated { canonical: valid.canonical, submitted_id: valid.submitted_id, index: valid.index })
     }
 
-    fn check_stored_references(conn: &mut DbConnection, index: &ImmunizationIndex) -> Result<(), ServiceError> {
-        match store::patient::live_birth_range(conn, index.patient_id.as_str())? {
-            None => Err(ServiceError::Rejected(Rejection::unprocessable(Issue::at(
+    fn check_stored_references(
+        conn: &mut DbConnection,
+        index: &ImmunizationIndex,
+        actor: &Principal,
+    ) -> Result<(), ServiceError> {
+        let patient_id = index.patient_id.as_str();
+        let missing = || {
+            ServiceError::Rejected(Rejection::unprocessable(Issue::at(
                 IssueType::NotFound,
                 "Immunization.patient.reference",
                 "The referenced Patient does not exist in the registry; create it first (or in the same transaction).",
-            )))),
+            )))
+        };
+        // The person's privacy choices first: an opted-out person gets nothing new stored, and
+        // a record locked to another provider is, for this caller, a Patient that does not exist.
+        if let Some(stored) = store::privacy::patient_visibility(conn, patient_id)? {
+            let visibility = Visibility::from_stored(stored.as_deref());
+            if visibility == Visibility::Nobody {
+                return Err(ServiceError::Suppressed);
+            }
+            if !access::may_see(actor, &visibility) {
+                return Err(missing());
+            }
+        }
+        match store::patient::live_birth_range(conn, patient_id)? {
+            None => Err(missing()),
             Some(birth) => Ok(fhir_immunization::check_against_patient(index.occurrence, birth)?),
         }
     }
 
+    fn visibility(conn: &mut DbConnection, id: &str) -> Result<Option<Option<String>>, StoreError> {
+        store::privacy::immunization_visibility(conn, id)
+    }
+
+    fn visible_filter(visible_to: VisibleTo) -> ImmunizationFilter {
+        ImmunizationFilter::Visible(visible_to)
+    }
+
     fn insert(conn: &mut DbConnection, resource: &StoredResource, index: &ImmunizationIndex) -> Result<(), StoreError> {
-        store::immunization::insert(conn, resource, index)
+        store::immunization::insert(conn, resource, index)?;
+        store::privacy::inherit_patient_visibility(conn, resource.id.as_str())
     }
 
     fn replace(
@@ -276,7 +332,8 @@ impl ResourceKind for ImmunizationKind {
         resource: &StoredResource,
         index: &ImmunizationIndex,
     ) -> Result<(), StoreError> {
-        store::immunization::update(conn, resource, index)
+        store::immunization::update(conn, resource, index)?;
+        store::privacy::inherit_patient_visibility(conn, resource.id.as_str())
     }
 
     fn check_delete(_conn: &mut DbConnection, _id: &str) -> Result<(), ServiceError> {

@@ -14,6 +14,7 @@ mod error;
 pub mod forecast;
 pub mod kind;
 pub mod organization;
+pub mod privacy;
 pub mod resource;
 pub mod seed;
 pub mod session;

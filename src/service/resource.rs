@@ -7,6 +7,7 @@ use super::kind::{ResourceKind, SearchPage, Validated};
 use super::{Registry, ServiceError, access};
 use crate::domain::access::Principal;
 use crate::domain::ids::{ResourceId, VersionId};
+use crate::domain::privacy::{Visibility, VisibleTo};
 use crate::domain::resource::{CurrentVersion, HistoryEntry, StoredResource};
 use crate::domain::scope::Interaction;
 use crate::domain::search::{HistoryKeyset, PageSpec};
@@ -129,11 +130,11 @@ pub(crate) fn create_in<K: ResourceKind>(
     actor: &Principal,
 ) -> Result<CreateOutcome, ServiceError> {
     if let Some(condition) = condition
-        && let Some(existing) = find_single_match::<K>(conn, condition)?
+        && let Some(existing) = find_single_match::<K>(conn, condition, actor)?
     {
         return Ok(CreateOutcome::Existing(existing));
     }
-    K::check_stored_references(conn, &validated.index)?;
+    K::check_stored_references(conn, &validated.index, actor)?;
     let at = Timestamp::now();
     let json = render(&validated.canonical, K::TYPE, &id, VersionId::FIRST, at);
     let resource = StoredResource { id, version_id: VersionId::FIRST, last_updated: at, json };
@@ -147,12 +148,24 @@ pub(crate) fn create_in<K: ResourceKind>(
 pub(crate) fn find_single_match<K: ResourceKind>(
     conn: &mut DbConnection,
     condition: &Condition<K>,
+    actor: &Principal,
 ) -> Result<Option<StoredResource>, ServiceError> {
     // Identical conditional creates on PostgreSQL must not both see "no match" and both insert.
     store::lock_for_key(conn, &condition.lock_key)?;
     let page = PageSpec { sort: condition.request.page.sort, count: 2, after: None };
-    let found = K::search(conn, &condition.request.filters, &page, false)?;
+    // Only what the caller may see can match (a record locked elsewhere is not revealed by a
+    // 200 or a 412); a match with an opted-out person refuses the submission.
+    let mut filters = visible_filters::<K>(&condition.request.filters, actor);
+    let found = K::search(conn, &filters, &page, false)?;
     let mut matches = found.page.resources;
+    if matches.is_empty() {
+        if let Some(last) = filters.last_mut() {
+            *last = K::visible_filter(VisibleTo::OptedOutOnly);
+        }
+        if K::count(conn, &filters)? > 0 {
+            return Err(ServiceError::Suppressed);
+        }
+    }
     match matches.len() {
         0 => Ok(None),
         1 => Ok(matches.pop()),
@@ -160,6 +173,41 @@ pub(crate) fn find_single_match<K: ResourceKind>(
             "If-None-Exist matched more than one {}; make the condition more specific.",
             K::TYPE
         ))),
+    }
+}
+
+/// The search filters plus the one restricting matches to what `actor` may see (last).
+fn visible_filters<K: ResourceKind>(filters: &[K::Filter], actor: &Principal) -> Vec<K::Filter> {
+    let mut filters = filters.to_vec();
+    filters.push(K::visible_filter(access::visible_to(actor)));
+    filters
+}
+
+/// Whether `actor` may see the stored record `id` under the person's privacy choices (a record
+/// that does not exist is not hidden: the caller answers 404 for it anyway).
+fn is_visible<K: ResourceKind>(conn: &mut DbConnection, actor: &Principal, id: &str) -> Result<bool, ServiceError> {
+    Ok(match K::visibility(conn, id)? {
+        None => true,
+        Some(stored) => access::may_see(actor, &Visibility::from_stored(stored.as_deref())),
+    })
+}
+
+/// Refuses access to a record hidden from `actor`: opted out (`opted_out` is the answer) or
+/// locked to another provider (404, audited as a denial).
+fn check_visible<K: ResourceKind>(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    id: &str,
+    opted_out: ServiceError,
+) -> Result<(), ServiceError> {
+    let Some(stored) = K::visibility(conn, id)? else { return Ok(()) };
+    let visibility = Visibility::from_stored(stored.as_deref());
+    if access::may_see(actor, &visibility) {
+        Ok(())
+    } else if visibility == Visibility::Nobody {
+        Err(opted_out)
+    } else {
+        Err(ServiceError::Hidden { resource_type: K::TYPE })
     }
 }
 
@@ -220,6 +268,9 @@ pub(crate) fn update_in<K: ResourceKind>(
 ) -> Result<StoredResource, ServiceError> {
     let current = K::current(conn, id.as_str())?;
     if current.is_some() {
+        // Nothing new is stored about a person who opted out; a record locked to another
+        // provider answers as if it did not exist.
+        check_visible::<K>(conn, actor, id.as_str(), ServiceError::Suppressed)?;
         access::check_owner(actor, K::TYPE, K::owner(conn, id.as_str())?.as_deref())?;
     }
     let (current_version, current_time) = match current {
@@ -230,7 +281,7 @@ pub(crate) fn update_in<K: ResourceKind>(
     if if_match.is_some_and(|expected| expected != current_version) {
         return Err(ServiceError::VersionConflict { current: current_version });
     }
-    K::check_stored_references(conn, &validated.index)?;
+    K::check_stored_references(conn, &validated.index, actor)?;
     let version_id = current_version.next();
     let at = Timestamp::now().max(current_time.successor());
     let json = render(&validated.canonical, K::TYPE, id, version_id, at);
@@ -270,6 +321,7 @@ pub(crate) fn delete_in<K: ResourceKind>(
 ) -> Result<DeleteOutcome, ServiceError> {
     let current = K::current(conn, id.as_str())?;
     if current.is_some() {
+        check_visible::<K>(conn, actor, id.as_str(), ServiceError::Hidden { resource_type: K::TYPE })?;
         access::check_owner(actor, K::TYPE, K::owner(conn, id.as_str())?.as_deref())?;
     }
     match current {
@@ -298,7 +350,7 @@ pub fn read<K: ResourceKind>(
 ) -> Result<StoredResource, ServiceError> {
     let record = read_record::<K>(principal, "read", id);
     authorize(registry, principal, K::TYPE.as_str(), Interaction::Read, &record)?;
-    let result = parse_id::<K>(id).and_then(|id| registry.database().read(|conn| read_in::<K>(conn, &id)));
+    let result = parse_id::<K>(id).and_then(|id| registry.database().read(|conn| read_in::<K>(conn, &id, principal)));
     audit_read::<K>(registry, record, &result);
     result
 }
@@ -335,7 +387,7 @@ pub fn read_if_connection_free<K: ResourceKind>(
         return Some(Err(error));
     }
     let result = match parse_id::<K>(id) {
-        Ok(id) => registry.database().try_read(|conn| read_in::<K>(conn, &id))?,
+        Ok(id) => registry.database().try_read(|conn| read_in::<K>(conn, &id, principal))?,
         Err(error) => Err(error),
     };
     audit_read::<K>(registry, record, &result);
@@ -346,7 +398,9 @@ pub fn read_if_connection_free<K: ResourceKind>(
 pub(crate) fn read_in<K: ResourceKind>(
     conn: &mut DbConnection,
     id: &ResourceId,
+    actor: &Principal,
 ) -> Result<StoredResource, ServiceError> {
+    check_visible::<K>(conn, actor, id.as_str(), ServiceError::Hidden { resource_type: K::TYPE })?;
     match K::current(conn, id.as_str())? {
         Some(CurrentVersion::Live(resource)) => Ok(resource),
         Some(CurrentVersion::Deleted { .. }) => Err(ServiceError::Gone { resource_type: K::TYPE }),
@@ -363,7 +417,8 @@ pub fn vread<K: ResourceKind>(
 ) -> Result<StoredResource, ServiceError> {
     let record = read_record::<K>(principal, "vread", id);
     authorize(registry, principal, K::TYPE.as_str(), Interaction::Read, &record)?;
-    let result = parse_id::<K>(id).and_then(|id| registry.database().read(|conn| vread_in::<K>(conn, &id, version)));
+    let result =
+        parse_id::<K>(id).and_then(|id| registry.database().read(|conn| vread_in::<K>(conn, &id, version, principal)));
     audit_read::<K>(registry, record, &result);
     result
 }
@@ -373,7 +428,9 @@ pub(crate) fn vread_in<K: ResourceKind>(
     conn: &mut DbConnection,
     id: &ResourceId,
     version: &str,
+    actor: &Principal,
 ) -> Result<StoredResource, ServiceError> {
+    check_visible::<K>(conn, actor, id.as_str(), ServiceError::Hidden { resource_type: K::TYPE })?;
     let entry = match version.parse::<i64>() {
         Ok(version) => K::read_version(conn, id.as_str(), version)?,
         Err(_) => None,
@@ -415,7 +472,7 @@ pub fn history<K: ResourceKind>(
     // Instance history is a read of that resource; type history lists everything, a search.
     let interaction = if id.is_some() { Interaction::Read } else { Interaction::Search };
     authorize(registry, principal, K::TYPE.as_str(), interaction, &record)?;
-    let result = history_unaudited::<K>(registry, id, params, lenient);
+    let result = history_unaudited::<K>(registry, principal, id, params, lenient);
     match &result {
         Ok(page) => {
             if id.is_none() {
@@ -451,6 +508,7 @@ fn query_text(params: &[(String, String)]) -> String {
 
 fn history_unaudited<K: ResourceKind>(
     registry: &Registry,
+    actor: &Principal,
     id: Option<&str>,
     params: &[(String, String)],
     lenient: bool,
@@ -463,6 +521,7 @@ fn history_unaudited<K: ResourceKind>(
                 if K::current(conn, id.as_str())?.is_none() {
                     return Err(ServiceError::NotFound { resource_type: K::TYPE });
                 }
+                check_visible::<K>(conn, actor, id.as_str(), ServiceError::Hidden { resource_type: K::TYPE })?;
                 let before = request.after.as_ref().map(|a| a.version_id);
                 K::instance_history(conn, id.as_str(), request.since, before, request.count)?
             }
@@ -480,6 +539,17 @@ fn history_unaudited<K: ResourceKind>(
         } else {
             None
         };
+        if id.is_none() {
+            // Type history lists versions of every record: the privacy choices in force now
+            // decide which the caller may see (the cursor still moves past the hidden ones).
+            let mut visible = Vec::with_capacity(entries.len());
+            for entry in entries {
+                if is_visible::<K>(conn, actor, entry.id.as_str())? {
+                    visible.push(entry);
+                }
+            }
+            entries = visible;
+        }
         Ok(HistoryPage { entries, next_cursor, link_params: request.link_params.clone() })
     })
 }
@@ -519,7 +589,7 @@ pub fn search<K: ResourceKind>(
         // Every included resource must be readable under the token too.
         authorize(registry, principal, K::RELATED_TYPE.as_str(), Interaction::Read, &record)?;
     }
-    let result = registry.database().read(|conn| search_in::<K>(conn, request));
+    let result = registry.database().read(|conn| search_in::<K>(conn, request, principal));
     match &result {
         Ok(found) => {
             record.resource_ids = found.found.page.resources.iter().map(|r| r.id.to_string()).collect();
@@ -546,9 +616,13 @@ pub fn search<K: ResourceKind>(
 /// total see the same data).
 pub(crate) fn search_in<K: ResourceKind>(
     conn: &mut DbConnection,
-    request: SearchRequest<K::Filter, K::SortKey>,
+    mut request: SearchRequest<K::Filter, K::SortKey>,
+    actor: &Principal,
 ) -> Result<SearchResult, ServiceError> {
     use diesel::Connection;
+    // Matches, totals and included resources only ever hold what the caller may see (an
+    // Immunization carries its Patient's visibility, so includes follow the same rule).
+    request.filters.push(K::visible_filter(access::visible_to(actor)));
     // Several queries (a total beside the page, or the included resources) must see one
     // snapshot; a lone page query is its own statement-level snapshot, and an explicit
     // BEGIN/COMMIT would only add two round trips through SQLite's locks.

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::current_row::CurrentRow;
 use super::schema::{immunization, immunization_vaccine_code};
-use super::search_sql::{any_of, date_condition, string_condition, token_condition};
+use super::search_sql::{any_of, date_condition, string_condition, token_condition, visible_condition};
 use super::{DbConnection, INSERT_CHUNK_ROWS, MultiBackend, StoreError, insert_many};
 use crate::domain::ids::{ResourceId, VersionId};
 use crate::domain::immunization::ImmunizationIndex;
@@ -326,6 +326,7 @@ fn filter_condition(filter: &ImmunizationFilter) -> Condition {
             ))
         }
         ImmunizationFilter::Status(codes) => Box::new(immunization::status.eq_any(codes.clone())),
+        ImmunizationFilter::Visible(visible_to) => visible_condition!(immunization::visible_to, visible_to),
         ImmunizationFilter::LotNumber(matches) => {
             macro_rules! boxed {
                 ($condition:expr) => {

@@ -14,6 +14,7 @@ pub mod identity;
 pub mod immunization;
 pub mod migrations;
 pub mod patient;
+pub mod privacy;
 pub mod schema;
 mod search_sql;
 pub mod token;

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::current_row::CurrentRow;
 use super::schema::{patient, patient_identifier, patient_name, patient_postal_code};
-use super::search_sql::{any_of, date_condition, string_condition, token_condition};
+use super::search_sql::{any_of, date_condition, string_condition, token_condition, visible_condition};
 use super::{DbConnection, INSERT_CHUNK_ROWS, MultiBackend, StoreError, insert_many};
 use crate::domain::ids::{ResourceId, VersionId};
 use crate::domain::patient::{IndexedName, IndexedToken, PatientIndex};
@@ -314,6 +314,7 @@ fn matching(filters: &[PatientFilter]) -> Condition {
 
 fn filter_condition(filter: &PatientFilter) -> Condition {
     match filter {
+        PatientFilter::Visible(visible_to) => visible_condition!(patient::visible_to, visible_to),
         PatientFilter::Id(ids) => Box::new(patient::id.eq_any(ids.clone())),
         PatientFilter::Identifier(tokens) => {
             macro_rules! in_identifiers {

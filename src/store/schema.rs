@@ -16,6 +16,8 @@ diesel::table! {
         birth_sort -> BigInt,
         gender -> Nullable<Text>,
         active -> Bool,
+        /// NULL: every organization; '': nobody (opted out); 'o:<id>' / 'f:<id>': locked.
+        visible_to -> Nullable<Text>,
     }
 }
 
@@ -73,6 +75,8 @@ diesel::table! {
         occurrence_sort -> BigInt,
         status -> Text,
         lot_number_norm -> Nullable<Text>,
+        /// The patient's `visible_to`, kept on each immunization so searches filter in one query.
+        visible_to -> Nullable<Text>,
     }
 }
 
@@ -300,6 +304,40 @@ diesel::joinable!(client -> organization (organization_id));
 diesel::joinable!(agreement_notice -> agreement (agreement_id));
 diesel::joinable!(security_answer -> app_user (user_id));
 
+diesel::table! {
+    /// The current privacy choices of a person (absent: none made).
+    patient_privacy (patient_id) {
+        patient_id -> Text,
+        version -> Integer,
+        opted_out -> Bool,
+        lock_organization_id -> Nullable<Text>,
+        lock_facility_id -> Nullable<Text>,
+        reminders_declined -> Bool,
+        changed_at -> BigInt,
+        changed_by_organization_id -> Text,
+        changed_by_user_id -> Nullable<Text>,
+        requested_by -> Text,
+        identity_verification -> Text,
+    }
+}
+
+diesel::table! {
+    /// Every version of a person's privacy choices.
+    patient_privacy_history (patient_id, version) {
+        patient_id -> Text,
+        version -> Integer,
+        opted_out -> Bool,
+        lock_organization_id -> Nullable<Text>,
+        lock_facility_id -> Nullable<Text>,
+        reminders_declined -> Bool,
+        changed_at -> BigInt,
+        changed_by_organization_id -> Text,
+        changed_by_user_id -> Nullable<Text>,
+        requested_by -> Text,
+        identity_verification -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     patient,
     patient_history,
@@ -322,4 +360,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_key,
     revoked_token,
     audit_event,
+    patient_privacy,
+    patient_privacy_history,
 );

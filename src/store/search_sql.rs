@@ -113,6 +113,24 @@ macro_rules! token_condition {
 }
 pub(crate) use token_condition;
 
+/// A condition on a `visible_to` column (see the privacy migration) for what the caller may see.
+macro_rules! visible_condition {
+    ($column:expr, $visible_to:expr) => {{
+        use diesel::prelude::*;
+        use $crate::domain::privacy::VisibleTo;
+        match $visible_to {
+            VisibleTo::Keys(keys) => {
+                Box::new($column.is_null().or($column.assume_not_null().eq_any(keys.clone()))) as Condition
+            }
+            VisibleTo::AllButOptedOut => {
+                Box::new($column.is_null().or($column.assume_not_null().ne(String::new()))) as Condition
+            }
+            VisibleTo::OptedOutOnly => Box::new($column.assume_not_null().eq(String::new())) as Condition,
+        }
+    }};
+}
+pub(crate) use visible_condition;
+
 #[cfg(test)]
 mod tests {
     use super::*;

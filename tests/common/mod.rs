@@ -208,6 +208,23 @@ impl TestApp {
             .expect("SQL runs")
     }
 
+    /// Runs a `SELECT COUNT(*) AS n ...` on the read path and returns `n`.
+    pub fn count_sql(&self, sql: &str) -> i64 {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let sql = sql.to_owned();
+        self.registry
+            .database()
+            .read(move |conn| -> Result<i64, izreg::store::StoreError> {
+                Ok(diesel::sql_query(sql).get_result::<Count>(conn)?.n)
+            })
+            .expect("SQL runs")
+    }
+
     /// Waits until every queued audit record is written.
     pub fn flush_audit(&self) {
         self.registry.audit().flush();
