@@ -303,3 +303,66 @@ async fn declining_reminders_changes_nothing_else() {
     read.assert_status(200);
     assert_eq!(read.json()["remindersDeclined"], true);
 }
+
+#[actix_web::test]
+async fn the_choices_are_fhir_consents_readable_and_searchable_by_those_allowed() {
+    let app = TestApp::spawn().await;
+    let owner = app.clinician.clone();
+    let other = app.enrol("Other Clinic", OrganizationKind::Provider, Role::Clinician);
+    let person = record(&app, "Consenting").await;
+    let id = &person.patient_id;
+    let privacy = format!("/api/v1/patients/{id}/privacy");
+    // No choice yet: no Consent.
+    let none = get(&app, &owner, &format!("/fhir/Consent?patient={id}")).await;
+    none.assert_status(200);
+    assert_eq!(none.json()["total"], 0);
+
+    post_json(&app, &owner, &privacy, &change(json!({"remindersDeclined": true}))).await.assert_status(200);
+    let lock = json!({"lock": {"organizationId": owner.organization_id}});
+    post_json(&app, &owner, &privacy, &change(lock)).await.assert_status(200);
+    post_json(&app, &owner, &privacy, &change(json!({"remindersDeclined": false}))).await.assert_status(200);
+
+    let search = get(&app, &owner, &format!("/fhir/Consent?patient=Patient/{id}")).await;
+    search.assert_status(200);
+    let bundle = search.json();
+    assert_eq!(bundle["total"], 2);
+    let consents: Vec<&Value> = bundle["entry"].as_array().unwrap().iter().map(|e| &e["resource"]).collect();
+    let lock = consents.iter().find(|c| c["id"] == format!("{id}.lock")).expect("the lock");
+    assert_eq!(lock["status"], "active");
+    assert_eq!(lock["patient"]["reference"], format!("Patient/{id}"));
+    assert_eq!(
+        lock["provision"]["provision"][0]["actor"][0]["reference"]["reference"],
+        format!("Organization/{}", owner.organization_id)
+    );
+    assert_eq!(lock["performer"][0]["display"], "Parent: Maria Lopez");
+    let reminders = consents.iter().find(|c| c["id"] == format!("{id}.reminders-declined")).expect("reminders");
+    assert_eq!(reminders["status"], "inactive");
+    assert_eq!(reminders["meta"]["versionId"], "3");
+
+    let active = get(&app, &owner, &format!("/fhir/Consent?patient={id}&status=active")).await.json();
+    assert_eq!(active["total"], 1);
+    let read = get(&app, &owner, &format!("/fhir/Consent/{id}.lock")).await;
+    read.assert_status(200);
+    assert_eq!(read.json()["resourceType"], "Consent");
+    get(&app, &owner, &format!("/fhir/Consent/{id}.opt-out")).await.assert_status(404);
+    get(&app, &owner, "/fhir/Consent/not-an-id").await.assert_status(404);
+
+    // The record is locked to the owner: another provider finds nothing, reads nothing.
+    let hidden = get(&app, &other, &format!("/fhir/Consent?patient={id}")).await;
+    hidden.assert_status(200);
+    assert_eq!(hidden.json()["total"], 0);
+    get(&app, &other, &format!("/fhir/Consent/{id}.lock")).await.assert_status(404);
+    // State staff see them.
+    assert_eq!(get(&app, &app.state, &format!("/fhir/Consent?patient={id}")).await.json()["total"], 2);
+
+    // Malformed searches.
+    get(&app, &owner, "/fhir/Consent").await.assert_status(400);
+    get(&app, &owner, &format!("/fhir/Consent?patient={id}&category=x")).await.assert_status(400);
+    get(&app, &owner, &format!("/fhir/Consent?patient={id}&status=maybe")).await.assert_status(400);
+
+    // The CapabilityStatement lists Consent.
+    let metadata = get(&app, &owner, "/fhir/metadata").await.json();
+    let types: Vec<&str> =
+        metadata["rest"][0]["resource"].as_array().unwrap().iter().filter_map(|r| r["type"].as_str()).collect();
+    assert!(types.contains(&"Consent"));
+}

@@ -95,6 +95,17 @@ pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
         "Computed on request from the stored Immunizations with the CDC CDSi logic (never stored): the id is the \
          Patient's id, the date is today."
     );
+    let mut consent = read_only(
+        "Consent",
+        &[
+            ("patient", "reference", "The Patient (required): their privacy choices."),
+            ("status", "token", "active (in force) or inactive (withdrawn)."),
+        ],
+    );
+    consent["documentation"] = json!(
+        "A person's privacy choices (opt-out, record lock, declined reminders), one Consent per kind ever chosen \
+         (id <patient id>.<kind>), recorded through /api/v1/patients/{id}/privacy."
+    );
     json!({
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -112,6 +123,7 @@ pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
                 patient,
                 immunization,
                 recommendation,
+                consent,
                 read_only("Organization", &[
                     ("_id", "token", "Logical id."),
                     ("name", "string", "Name starts with (any case)."),

@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod agreement;
 pub mod auth;
+pub mod consent;
 pub mod directory;
 pub mod error;
 pub mod fhir_io;
@@ -35,6 +36,7 @@ pub fn configure(config: &mut ServiceConfig<'_>) {
             .configure(patient::configure)
             .configure(immunization::configure)
             .configure(forecast::configure)
+            .configure(consent::configure)
             .service(system::transaction)
             .service(auth::smart_configuration)
             .service(directory::read_organization)

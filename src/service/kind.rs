@@ -73,6 +73,11 @@ pub trait ResourceKind: Send + Sync + 'static {
     fn mark_deleted(conn: &mut DbConnection, id: &str, version: VersionId, at: Timestamp) -> Result<(), StoreError>;
     /// The current row.
     fn current(conn: &mut DbConnection, id: &str) -> Result<Option<CurrentVersion>, StoreError>;
+    /// The current row and its stored privacy visibility, in one query.
+    fn current_with_visibility(
+        conn: &mut DbConnection,
+        id: &str,
+    ) -> Result<Option<(CurrentVersion, Option<String>)>, StoreError>;
     /// One version.
     fn read_version(conn: &mut DbConnection, id: &str, version: i64) -> Result<Option<HistoryEntry>, StoreError>;
     /// Versions of one resource, newest first (`count + 1` at most).
@@ -190,6 +195,13 @@ impl ResourceKind for PatientKind {
 
     fn current(conn: &mut DbConnection, id: &str) -> Result<Option<CurrentVersion>, StoreError> {
         store::patient::current(conn, id)
+    }
+
+    fn current_with_visibility(
+        conn: &mut DbConnection,
+        id: &str,
+    ) -> Result<Option<(CurrentVersion, Option<String>)>, StoreError> {
+        store::patient::current_with_visibility(conn, id)
     }
 
     fn read_version(conn: &mut DbConnection, id: &str, version: i64) -> Result<Option<HistoryEntry>, StoreError> {
@@ -346,6 +358,13 @@ impl ResourceKind for ImmunizationKind {
 
     fn current(conn: &mut DbConnection, id: &str) -> Result<Option<CurrentVersion>, StoreError> {
         store::immunization::current(conn, id)
+    }
+
+    fn current_with_visibility(
+        conn: &mut DbConnection,
+        id: &str,
+    ) -> Result<Option<(CurrentVersion, Option<String>)>, StoreError> {
+        store::immunization::current_with_visibility(conn, id)
     }
 
     fn read_version(conn: &mut DbConnection, id: &str, version: i64) -> Result<Option<HistoryEntry>, StoreError> {

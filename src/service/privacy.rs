@@ -3,12 +3,17 @@
 //! per change, a new version each time, the visibility of the person's records updated with it,
 //! and the audit record written in the same transaction.
 
+use serde_json::Value;
+
 use super::audit::{AuditOutcome, AuditRecord};
 use super::{Registry, ServiceError, access};
 use crate::domain::access::Principal;
 use crate::domain::privacy::{PrivacyChoices, PrivacyRecord, RecordLock, Visibility};
 use crate::domain::resource::{CurrentVersion, ResourceType};
+use crate::domain::scope::Interaction;
 use crate::domain::time::Timestamp;
+use crate::fhir::consent::{self, ConsentKind};
+use crate::fhir::outcome::{Issue, IssueType};
 use crate::store::{self, DbConnection};
 
 /// A requested change: each choice is either left as it is (`None`) or set.
@@ -96,7 +101,7 @@ fn audit_refusal<T>(registry: &Registry, record: AuditRecord, result: &Result<T,
 /// choice themselves.
 pub fn read(registry: &Registry, principal: &Principal, patient_id: &str) -> Result<PrivacyView, ServiceError> {
     let record = record_for(principal, "privacy-read", patient_id);
-    let result = access::authorize(principal, ResourceType::Patient.as_str(), crate::domain::scope::Interaction::Read)
+    let result = access::authorize(principal, ResourceType::Patient.as_str(), Interaction::Read)
         .and_then(|()| registry.database().read(|conn| load(conn, principal, patient_id)));
     match &result {
         Ok(_) => registry.audit().record(record),
@@ -115,7 +120,7 @@ pub fn change(
 ) -> Result<PrivacyView, ServiceError> {
     let record = record_for(principal, "privacy-change", patient_id);
     let result = (|| {
-        access::authorize(principal, ResourceType::Patient.as_str(), crate::domain::scope::Interaction::Read)?;
+        access::authorize(principal, ResourceType::Patient.as_str(), Interaction::Read)?;
         check_text("requestedBy", &change.requested_by)?;
         check_text("identityVerification", &change.identity_verification)?;
         if change.opted_out.is_none() && change.lock.is_none() && change.reminders_declined.is_none() {
@@ -192,4 +197,104 @@ fn describe(choices: &PrivacyChoices) -> String {
         }
     };
     format!("opted out: {}; lock: {lock}; reminders declined: {}", choices.opted_out, choices.reminders_declined)
+}
+
+/// `GET Consent/{id}`: one of a person's privacy choices as a FHIR Consent (id
+/// `<patient id>.<kind>`). Visible to whoever may see the person's privacy choices.
+pub fn read_consent(registry: &Registry, principal: &Principal, id: &str) -> Result<Value, ServiceError> {
+    let not_found = || ServiceError::NotFoundNamed("No Consent with this id.".to_owned());
+    let (patient_id, kind) = ConsentKind::parse_id(id).ok_or_else(not_found)?;
+    let mut record = record_for(principal, "read", patient_id);
+    record.resource_ids = vec![id.chars().take(64).collect()];
+    let result = access::authorize(principal, ResourceType::Patient.as_str(), Interaction::Read)
+        .and_then(|()| registry.database().read(|conn| load(conn, principal, patient_id)))
+        .map_err(|error| match error {
+            ServiceError::NotFound { .. } | ServiceError::Gone { .. } => not_found(),
+            other => other,
+        })
+        .and_then(|view| consent::consent(&view.history, kind).ok_or_else(not_found));
+    match &result {
+        Ok(_) => registry.audit().record(record),
+        Err(_) => audit_refusal(registry, record, &result),
+    }
+    result
+}
+
+/// The result of a Consent search.
+#[derive(Debug, Clone)]
+pub struct ConsentPage {
+    pub resources: Vec<Value>,
+    /// The accepted parameters (for the `self` link).
+    pub link_params: Vec<(String, String)>,
+}
+
+/// `GET Consent?patient=<id>[&status=active|inactive]`: the person's privacy choices as
+/// Consents; none when the Patient does not exist or is hidden from the caller (so a search
+/// reveals nothing a read would not).
+pub fn search_consents(
+    registry: &Registry,
+    principal: &Principal,
+    params: &[(String, String)],
+    lenient: bool,
+) -> Result<ConsentPage, ServiceError> {
+    let mut record = AuditRecord::by(principal, "search").on("Consent");
+    record.query = Some(
+        form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish().chars().take(2000).collect(),
+    );
+    let result = (|| {
+        access::authorize(principal, ResourceType::Patient.as_str(), Interaction::Search)?;
+        let mut patient = None;
+        let mut status = None;
+        let mut link_params = Vec::new();
+        for (name, value) in params {
+            match name.as_str() {
+                "patient" if patient.is_none() => {
+                    patient = Some(value.strip_prefix("Patient/").unwrap_or(value).to_owned());
+                    link_params.push((name.clone(), value.clone()));
+                }
+                "status" if status.is_none() && matches!(value.as_str(), "active" | "inactive") => {
+                    status = Some(value.clone());
+                    link_params.push((name.clone(), value.clone()));
+                }
+                "_format" => {}
+                _ if lenient => {}
+                _ => {
+                    return Err(ServiceError::BadRequest(Issue::at(
+                        IssueType::NotSupported,
+                        name.as_str(),
+                        "Unsupported or repeated search parameter: Consent is searched by patient (one) and status \
+                         (active or inactive).",
+                    )));
+                }
+            }
+        }
+        let Some(patient) = patient else {
+            return Err(ServiceError::BadRequest(Issue::at(
+                IssueType::Required,
+                "patient",
+                "Search Consent by patient (patient=<id>): privacy choices are kept per person.",
+            )));
+        };
+        let view = match registry.database().read(|conn| load(conn, principal, &patient)) {
+            Ok(view) => view,
+            Err(ServiceError::NotFound { .. } | ServiceError::Gone { .. } | ServiceError::Hidden { .. }) => {
+                return Ok(ConsentPage { resources: Vec::new(), link_params });
+            }
+            Err(other) => return Err(other),
+        };
+        record.patient_ids = vec![view.patient_id.clone()];
+        let resources = consent::consents(&view.history)
+            .into_iter()
+            .filter(|c| status.as_deref().is_none_or(|wanted| c["status"] == wanted))
+            .collect();
+        Ok(ConsentPage { resources, link_params })
+    })();
+    match &result {
+        Ok(page) => {
+            record.resource_ids = page.resources.iter().filter_map(|c| c["id"].as_str().map(str::to_owned)).collect();
+            registry.audit().record(record);
+        }
+        Err(_) => audit_refusal(registry, record, &result),
+    }
+    result
 }

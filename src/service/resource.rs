@@ -400,11 +400,15 @@ pub(crate) fn read_in<K: ResourceKind>(
     id: &ResourceId,
     actor: &Principal,
 ) -> Result<StoredResource, ServiceError> {
-    check_visible::<K>(conn, actor, id.as_str(), ServiceError::Hidden { resource_type: K::TYPE })?;
-    match K::current(conn, id.as_str())? {
-        Some(CurrentVersion::Live(resource)) => Ok(resource),
-        Some(CurrentVersion::Deleted { .. }) => Err(ServiceError::Gone { resource_type: K::TYPE }),
-        None => Err(ServiceError::NotFound { resource_type: K::TYPE }),
+    let Some((current, stored)) = K::current_with_visibility(conn, id.as_str())? else {
+        return Err(ServiceError::NotFound { resource_type: K::TYPE });
+    };
+    if !access::may_see(actor, &Visibility::from_stored(stored.as_deref())) {
+        return Err(ServiceError::Hidden { resource_type: K::TYPE });
+    }
+    match current {
+        CurrentVersion::Live(resource) => Ok(resource),
+        CurrentVersion::Deleted { .. } => Err(ServiceError::Gone { resource_type: K::TYPE }),
     }
 }
 

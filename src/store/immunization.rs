@@ -95,6 +95,29 @@ pub fn current(conn: &mut DbConnection, id: &str) -> Result<Option<CurrentVersio
     Ok(row.map(CurrentRow::into_current))
 }
 
+/// The current row of a Immunization with its privacy visibility (`visible_to`), in one query (the
+/// read path: a primary-key fetch).
+pub fn current_with_visibility(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<(CurrentVersion, Option<String>)>, StoreError> {
+    let row = immunization::table
+        .find(id)
+        .select((
+            (
+                immunization::id,
+                immunization::version_id,
+                immunization::last_updated,
+                immunization::deleted,
+                immunization::resource_json,
+            ),
+            immunization::visible_to,
+        ))
+        .get_result::<(CurrentRow, Option<String>)>(conn)
+        .optional()?;
+    Ok(row.map(|(row, visible_to)| (row.into_current(), visible_to)))
+}
+
 /// Stores a new Immunization (version 1) with its search index and first history entry.
 pub fn insert(conn: &mut DbConnection, resource: &StoredResource, index: &ImmunizationIndex) -> Result<(), StoreError> {
     diesel::insert_into(immunization::table).values(&ImmunizationRow::new(resource, index)).execute(conn)?;

@@ -133,6 +133,23 @@ pub fn live_birth_range(conn: &mut DbConnection, id: &str) -> Result<Option<Opti
     }))
 }
 
+/// The current row of a Patient with its privacy visibility (`visible_to`), in one query (the
+/// read path: a primary-key fetch).
+pub fn current_with_visibility(
+    conn: &mut DbConnection,
+    id: &str,
+) -> Result<Option<(CurrentVersion, Option<String>)>, StoreError> {
+    let row = patient::table
+        .find(id)
+        .select((
+            (patient::id, patient::version_id, patient::last_updated, patient::deleted, patient::resource_json),
+            patient::visible_to,
+        ))
+        .get_result::<(CurrentRow, Option<String>)>(conn)
+        .optional()?;
+    Ok(row.map(|(row, visible_to)| (row.into_current(), visible_to)))
+}
+
 /// Stores a new Patient (version 1) with its search index and first history entry.
 pub fn insert(conn: &mut DbConnection, resource: &StoredResource, index: &PatientIndex) -> Result<(), StoreError> {
     diesel::insert_into(patient::table).values(&PatientRow::new(resource, index)).execute(conn)?;
