@@ -366,3 +366,60 @@ async fn the_choices_are_fhir_consents_readable_and_searchable_by_those_allowed(
         metadata["rest"][0]["resource"].as_array().unwrap().iter().filter_map(|r| r["type"].as_str()).collect();
     assert!(types.contains(&"Consent"));
 }
+
+#[actix_web::test]
+async fn sensitive_elements_reach_only_the_submitter_and_state_staff() {
+    let app = TestApp::spawn().await;
+    let owner = app.clinician.clone();
+    let other = app.enrol("Other Clinic", OrganizationKind::Provider, Role::Clinician);
+    let mut person = patient("Sensitive", "Ana", "2020-03-04");
+    person["extension"] = json!([
+        {"url": "http://hl7.org/fhir/StructureDefinition/patient-mothersMaidenName", "valueString": "Berglund"},
+        {"url": "urn:izreg:StructureDefinition/insurance", "valueString": "Blue Plan 12345"}
+    ]);
+    let patient_id = app.create_patient(&person).await;
+    let mut dose = immunization(&patient_id, "08", "2020-03-05");
+    dose["programEligibility"] = json!([{"coding": [{"system": "urn:oid:2.16.840.1.114222.4.5.274", "code": "V02", "display": "VFC eligible - Medicaid"}]}]);
+    dose["fundingSource"] =
+        json!({"coding": [{"system": "urn:oid:2.16.840.1.114222.4.5.274", "code": "VXC50", "display": "Public"}]});
+    let immunization_id = app.create_immunization(&dose).await;
+
+    let redacted = |resource: &Value| {
+        resource["meta"]["security"].as_array().is_some_and(|labels| labels.iter().any(|l| l["code"] == "REDACTED"))
+    };
+    let holds_sensitive = |resource: &Value| {
+        let text = resource.to_string();
+        ["Berglund", "Blue Plan", "V02", "VXC50"].iter().any(|value| text.contains(value))
+    };
+    // The submitter and state staff get everything, unlabelled.
+    for viewer in [&owner, &app.state] {
+        let read = get(&app, viewer, &format!("/fhir/Patient/{patient_id}")).await.json();
+        assert!(holds_sensitive(&read) && !redacted(&read), "{read}");
+        let dose = get(&app, viewer, &format!("/fhir/Immunization/{immunization_id}")).await.json();
+        assert!(dose.get("programEligibility").is_some() && dose.get("fundingSource").is_some() && !redacted(&dose));
+    }
+    // Another provider gets the resources without them, labelled REDACTED, on every path.
+    let read = get(&app, &other, &format!("/fhir/Patient/{patient_id}")).await.json();
+    assert!(!holds_sensitive(&read) && redacted(&read), "{read}");
+    assert_eq!(read["name"][0]["family"], "Sensitive", "everything else is returned");
+    let vread = get(&app, &other, &format!("/fhir/Patient/{patient_id}/_history/1")).await.json();
+    assert!(!holds_sensitive(&vread) && redacted(&vread));
+    let history = get(&app, &other, &format!("/fhir/Patient/{patient_id}/_history")).await.json();
+    assert!(!holds_sensitive(&history["entry"][0]["resource"]) && redacted(&history["entry"][0]["resource"]));
+    let search = get(&app, &other, &format!("/fhir/Immunization?patient={patient_id}&_include=Immunization:patient"))
+        .await
+        .json();
+    let entries = search["entry"].as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    for entry in entries {
+        assert!(!holds_sensitive(&entry["resource"]) && redacted(&entry["resource"]), "{}", entry["resource"]);
+    }
+    let batch = json!({"resourceType": "Bundle", "type": "batch", "entry": [
+        {"request": {"method": "GET", "url": format!("Immunization/{immunization_id}")}}
+    ]});
+    let response = post_json(&app, &other, "/fhir", &batch).await.json();
+    assert!(!holds_sensitive(&response["entry"][0]["resource"]) && redacted(&response["entry"][0]["resource"]));
+    // The stored record is untouched.
+    let again = get(&app, &owner, &format!("/fhir/Patient/{patient_id}")).await.json();
+    assert!(holds_sensitive(&again));
+}

@@ -13,4 +13,5 @@ pub mod parse;
 pub mod patient;
 pub mod resource;
 pub mod search;
+pub mod sensitive;
 pub mod text;

@@ -110,6 +110,13 @@ pub fn may_see(principal: &Principal, visibility: &Visibility) -> bool {
     }
 }
 
+/// Whether the caller may see the sensitive elements (mother's maiden name, insurance, VFC
+/// eligibility and funding) of a record submitted by `owner_organization_id`: the submitter and
+/// state staff only.
+pub fn may_see_sensitive(principal: &Principal, owner_organization_id: Option<&str>) -> bool {
+    principal.is_state_admin() || owner_organization_id == Some(principal.organization_id.as_str())
+}
+
 /// Whether the caller may record privacy choices at all (they act for the person: staff who
 /// write patient data, their administrators, and state staff).
 pub fn may_record_privacy(principal: &Principal) -> bool {

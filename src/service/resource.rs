@@ -8,13 +8,14 @@ use super::{Registry, ServiceError, access};
 use crate::domain::access::Principal;
 use crate::domain::ids::{ResourceId, VersionId};
 use crate::domain::privacy::{Visibility, VisibleTo};
-use crate::domain::resource::{CurrentVersion, HistoryEntry, StoredResource};
+use crate::domain::resource::{CurrentVersion, HistoryEntry, ResourceType, StoredResource};
 use crate::domain::scope::Interaction;
 use crate::domain::search::{HistoryKeyset, PageSpec};
 use crate::domain::time::Timestamp;
 use crate::fhir::outcome::{Issue, IssueType};
 use crate::fhir::resource::render;
 use crate::fhir::search::{self, HistoryRequest, SearchRequest, TotalMode};
+use crate::fhir::sensitive;
 use crate::store::{self, DbConnection};
 
 /// What a create did.
@@ -168,12 +169,52 @@ pub(crate) fn find_single_match<K: ResourceKind>(
     }
     match matches.len() {
         0 => Ok(None),
-        1 => Ok(matches.pop()),
+        1 => matches.pop().map(|found| for_viewer(conn, actor, K::TYPE, found)).transpose(),
         _ => Err(ServiceError::PreconditionFailed(format!(
             "If-None-Exist matched more than one {}; make the condition more specific.",
             K::TYPE
         ))),
     }
+}
+
+/// The JSON of a stored `resource_type` record `id` as `actor` may see it: without its
+/// sensitive elements (labelled REDACTED) unless they submitted it or are state staff.
+fn json_for_viewer(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    resource_type: ResourceType,
+    id: &str,
+    json: String,
+) -> Result<String, ServiceError> {
+    if actor.is_state_admin() || !sensitive::may_hold_sensitive(&json) {
+        return Ok(json);
+    }
+    let owner = match resource_type {
+        ResourceType::Patient => store::patient::owner(conn, id)?,
+        ResourceType::Immunization => store::immunization::owner(conn, id)?,
+    };
+    if access::may_see_sensitive(actor, owner.as_deref()) {
+        return Ok(json);
+    }
+    match sensitive::redact(&json) {
+        Ok(Some(redacted)) => Ok(redacted),
+        Ok(None) => Ok(json),
+        Err(error) => {
+            Err(ServiceError::Store(store::StoreError::Corrupt(format!("stored JSON does not parse: {error}"))))
+        }
+    }
+}
+
+/// A stored resource as `actor` may see it (see `json_for_viewer`).
+pub(crate) fn for_viewer(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    resource_type: ResourceType,
+    resource: StoredResource,
+) -> Result<StoredResource, ServiceError> {
+    let StoredResource { id, version_id, last_updated, json } = resource;
+    let json = json_for_viewer(conn, actor, resource_type, id.as_str(), json)?;
+    Ok(StoredResource { id, version_id, last_updated, json })
 }
 
 /// The search filters plus the one restricting matches to what `actor` may see (last).
@@ -407,7 +448,7 @@ pub(crate) fn read_in<K: ResourceKind>(
         return Err(ServiceError::Hidden { resource_type: K::TYPE });
     }
     match current {
-        CurrentVersion::Live(resource) => Ok(resource),
+        CurrentVersion::Live(resource) => for_viewer(conn, actor, K::TYPE, resource),
         CurrentVersion::Deleted { .. } => Err(ServiceError::Gone { resource_type: K::TYPE }),
     }
 }
@@ -441,7 +482,7 @@ pub(crate) fn vread_in<K: ResourceKind>(
     };
     match entry {
         Some(HistoryEntry { json: Some(json), id, version_id, last_updated, .. }) => {
-            Ok(StoredResource { id, version_id, last_updated, json })
+            for_viewer(conn, actor, K::TYPE, StoredResource { id, version_id, last_updated, json })
         }
         Some(HistoryEntry { json: None, .. }) => Err(ServiceError::Gone { resource_type: K::TYPE }),
         None if K::current(conn, id.as_str())?.is_some() => {
@@ -554,6 +595,11 @@ fn history_unaudited<K: ResourceKind>(
             }
             entries = visible;
         }
+        for entry in &mut entries {
+            if let Some(json) = entry.json.take() {
+                entry.json = Some(json_for_viewer(conn, actor, K::TYPE, entry.id.as_str(), json)?);
+            }
+        }
         Ok(HistoryPage { entries, next_cursor, link_params: request.link_params.clone() })
     })
 }
@@ -632,15 +678,16 @@ pub(crate) fn search_in<K: ResourceKind>(
     // BEGIN/COMMIT would only add two round trips through SQLite's locks.
     let several_queries = !request.summary_count && (request.total == TotalMode::Accurate || request.with_related);
     if several_queries {
-        conn.transaction(|conn| search_page::<K>(conn, request))
+        conn.transaction(|conn| search_page::<K>(conn, request, actor))
     } else {
-        search_page::<K>(conn, request)
+        search_page::<K>(conn, request, actor)
     }
 }
 
 fn search_page<K: ResourceKind>(
     conn: &mut DbConnection,
     request: SearchRequest<K::Filter, K::SortKey>,
+    actor: &Principal,
 ) -> Result<SearchResult, ServiceError> {
     {
         let total = if request.summary_count || request.total == TotalMode::Accurate {
@@ -655,7 +702,15 @@ fn search_page<K: ResourceKind>(
             };
             return Ok(SearchResult { found: empty, total, next_cursor: None, link_params: request.link_params });
         }
-        let found = K::search(conn, &request.filters, &request.page, request.with_related)?;
+        let mut found = K::search(conn, &request.filters, &request.page, request.with_related)?;
+        let resources = std::mem::take(&mut found.page.resources);
+        for resource in resources {
+            found.page.resources.push(for_viewer(conn, actor, K::TYPE, resource)?);
+        }
+        let related = std::mem::take(&mut found.related);
+        for (resource_type, resource) in related {
+            found.related.push((resource_type, for_viewer(conn, actor, resource_type, resource)?));
+        }
         let sort = request.page.sort;
         let next_cursor = found
             .page
