@@ -423,3 +423,41 @@ async fn sensitive_elements_reach_only_the_submitter_and_state_staff() {
     let again = get(&app, &owner, &format!("/fhir/Patient/{patient_id}")).await.json();
     assert!(holds_sensitive(&again));
 }
+
+async fn conditional_create(app: &TestApp, actor: &Actor) -> TestResponse {
+    let request = TestRequest::post()
+        .uri("/fhir/Patient")
+        .insert_header(("content-type", "application/fhir+json"))
+        .insert_header(("if-none-exist", "identifier=urn:izreg:test:mrn|Conditional-Ana-2020-03-04"))
+        .set_payload(patient("Conditional", "Ana", "2020-03-04").to_string());
+    app.send_as(actor, request).await
+}
+
+#[actix_web::test]
+async fn conditional_creates_and_type_histories_reveal_nothing_locked_elsewhere() {
+    let app = TestApp::spawn().await;
+    let owner = app.clinician.clone();
+    let other = app.enrol("Other Clinic", OrganizationKind::Provider, Role::Clinician);
+    let person = record(&app, "Conditional").await;
+    let privacy = format!("/api/v1/patients/{}/privacy", person.patient_id);
+    let lock = json!({"lock": {"organizationId": owner.organization_id}});
+    post_json(&app, &owner, &privacy, &change(lock)).await.assert_status(200);
+
+    // The other provider's conditional create does not see the locked match: it neither gets
+    // the record back (200) nor learns that one exists (412); it creates its own.
+    let created = conditional_create(&app, &other).await;
+    created.assert_status(201);
+    assert_ne!(created.json()["id"], json!(person.patient_id));
+    // The owner's conditional create finds its record (and now also the other's copy: 412).
+    let owner_match = conditional_create(&app, &owner).await;
+    assert_eq!(owner_match.status.as_u16(), 412, "two visible matches for the owner");
+
+    // Immunization type history lists the locked record's dose only for the owner.
+    let listed = |response: TestResponse| {
+        response.json()["entry"].as_array().is_some_and(|entries| {
+            entries.iter().any(|e| e["resource"]["id"].as_str() == Some(person.immunization_id.as_str()))
+        })
+    };
+    assert!(listed(get(&app, &owner, "/fhir/Immunization/_history?_count=1000").await));
+    assert!(!listed(get(&app, &other, "/fhir/Immunization/_history?_count=1000").await));
+}
