@@ -17,12 +17,16 @@ const SENSITIVE_ELEMENTS: [&str; 2] = ["programEligibility", "fundingSource"];
 /// The security label on a redacted resource.
 pub const REDACTED_SYSTEM: &str = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue";
 
-/// Whether stored JSON may hold a sensitive element (a cheap text test that lets the common
-/// case, no sensitive element at all, skip parsing).
+/// Whether stored JSON may hold a sensitive element: a text test (prebuilt SIMD searchers, on
+/// every resource returned) that lets the common case, no sensitive element, skip parsing. The
+/// sensitive extensions can only be under an `"extension"` key.
 pub fn may_hold_sensitive(json: &str) -> bool {
-    json.contains("patient-mothersMaidenName")
-        || json.contains(INSURANCE_EXTENSION)
-        || SENSITIVE_ELEMENTS.iter().any(|element| json.contains(element))
+    use memchr::memmem::Finder;
+    static FINDERS: std::sync::OnceLock<[Finder<'static>; 3]> = std::sync::OnceLock::new();
+    let finders = FINDERS.get_or_init(|| {
+        [Finder::new("\"extension\""), Finder::new("\"programEligibility\""), Finder::new("\"fundingSource\"")]
+    });
+    finders.iter().any(|finder| finder.find(json.as_bytes()).is_some())
 }
 
 /// The resource without its sensitive elements and labelled REDACTED; `None` when it holds
@@ -98,8 +102,9 @@ mod tests {
         let plain = json!({"resourceType": "Patient", "id": "p1", "name": [{"family": "Lund"}]}).to_string();
         assert!(!may_hold_sensitive(&plain));
         assert_eq!(redact(&plain).unwrap(), None);
-        // The text test may say "maybe" (a name that happens to contain the word); parsing decides.
-        let lookalike = json!({"resourceType": "Patient", "name": [{"family": "fundingSource"}]}).to_string();
+        // The text test may say "maybe" (an extension that is not sensitive); parsing decides.
+        let lookalike =
+            json!({"resourceType": "Patient", "extension": [{"url": "urn:other", "valueString": "x"}]}).to_string();
         assert!(may_hold_sensitive(&lookalike));
         assert_eq!(redact(&lookalike).unwrap(), None);
     }
