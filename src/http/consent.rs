@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::fhir_io::{fhir_base, fhir_response, prefer, query_params};
+use super::fhir_io::{computed_searchset, fhir_response, prefer, query_params};
 use super::schema;
 use crate::service::{Registry, privacy};
 
@@ -110,18 +110,7 @@ pub async fn search_consents(
     let params = query_params(&req);
     let lenient = prefer(&req).lenient;
     let page = web::block(move || privacy::search_consents(&registry, &caller.0, &params, lenient)).await??;
-    let base = fhir_base(&req);
-    let self_link = crate::service::resource::search_link(&base, "Consent", &page.link_params, None);
-    let total = page.resources.len();
-    let mut bundle = crate::fhir::directory::searchset(&base, &self_link, None, page.resources);
-    bundle["total"] = serde_json::json!(total);
-    if total == 0
-        && let Some(object) = bundle.as_object_mut()
-    {
-        // FHIR JSON has no empty arrays.
-        object.remove("entry");
-    }
-    Ok(fhir_response(StatusCode::OK, bundle.to_string()))
+    Ok(computed_searchset(&req, "Consent", &page.link_params, page.resources))
 }
 
 /// Registers the routes.

@@ -284,6 +284,28 @@ fn accepts_json(accept: &str) -> bool {
     })
 }
 
+/// A searchset Bundle of resources computed on request (no paging): `total`, the `self` link
+/// with the accepted parameters, and no `entry` when there is none (FHIR JSON has no empty
+/// arrays).
+pub fn computed_searchset(
+    req: &HttpRequest,
+    resource_type: &str,
+    link_params: &[(String, String)],
+    resources: Vec<Value>,
+) -> HttpResponse {
+    let base = fhir_base(req);
+    let self_link = crate::service::resource::search_link(&base, resource_type, link_params, None);
+    let total = resources.len();
+    let mut bundle = crate::fhir::directory::searchset(&base, &self_link, None, resources);
+    bundle["total"] = serde_json::json!(total);
+    if total == 0
+        && let Some(object) = bundle.as_object_mut()
+    {
+        object.remove("entry");
+    }
+    fhir_response(StatusCode::OK, bundle.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

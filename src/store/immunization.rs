@@ -81,21 +81,10 @@ impl<'a> VaccineCodeRow<'a> {
 
 /// The current row of an Immunization, live or deleted; `None` if the id was never used.
 pub fn current(conn: &mut DbConnection, id: &str) -> Result<Option<CurrentVersion>, StoreError> {
-    let row = immunization::table
-        .find(id)
-        .select((
-            immunization::id,
-            immunization::version_id,
-            immunization::last_updated,
-            immunization::deleted,
-            immunization::resource_json,
-        ))
-        .get_result::<CurrentRow>(conn)
-        .optional()?;
-    Ok(row.map(CurrentRow::into_current))
+    Ok(current_with_visibility(conn, id)?.map(|(current, _)| current))
 }
 
-/// The current row of a Immunization with its privacy visibility (`visible_to`), in one query (the
+/// The current row of an Immunization with its privacy visibility (`visible_to`), in one query (the
 /// read path: a primary-key fetch).
 pub fn current_with_visibility(
     conn: &mut DbConnection,

@@ -110,12 +110,7 @@ impl<'a> PostalCodeRow<'a> {
 
 /// The current row of a Patient, live or deleted; `None` if the id was never used.
 pub fn current(conn: &mut DbConnection, id: &str) -> Result<Option<CurrentVersion>, StoreError> {
-    let row = patient::table
-        .find(id)
-        .select((patient::id, patient::version_id, patient::last_updated, patient::deleted, patient::resource_json))
-        .get_result::<CurrentRow>(conn)
-        .optional()?;
-    Ok(row.map(CurrentRow::into_current))
+    Ok(current_with_visibility(conn, id)?.map(|(current, _)| current))
 }
 
 /// The birth-date range of a live Patient: `None` when no live Patient has this id,
