@@ -9,9 +9,9 @@
 use serde_json::Value;
 use time::Date;
 
-use super::audit::{AuditOutcome, AuditRecord};
+use super::audit::AuditRecord;
 use super::kind::PatientKind;
-use super::resource::{authorize, read_in};
+use super::resource::{audit_failure, authorize, query_text, read_in};
 use super::{Registry, ServiceError};
 use crate::domain::access::Principal;
 use crate::domain::ids::ResourceId;
@@ -46,10 +46,9 @@ fn audit_result<T>(
 
 /// Audits a request refused before any work, and returns the error.
 fn refuse<T>(registry: &Registry, record: AuditRecord, error: ServiceError) -> Result<T, ServiceError> {
-    let (status, _) = error.status_and_issues();
-    let outcome = if error.is_denial() { AuditOutcome::Denied } else { AuditOutcome::Failed };
-    registry.audit().record(record.ended(outcome, status, Some(error.to_string())));
-    Err(error)
+    let result = Err(error);
+    audit_failure(registry, record, &result);
+    result
 }
 
 fn check_dates(request: &ForecastRequest, expression: &str) -> Result<(), ServiceError> {
@@ -212,9 +211,7 @@ pub fn search_recommendations(
     lenient: bool,
 ) -> Result<RecommendationPage, ServiceError> {
     let mut record = AuditRecord::by(principal, "search").on("ImmunizationRecommendation");
-    record.query = Some(
-        form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish().chars().take(2000).collect(),
-    );
+    record.query = Some(query_text(params));
     let mut patient = None;
     let mut accepted = Vec::new();
     for (name, value) in params {

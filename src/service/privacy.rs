@@ -5,7 +5,8 @@
 
 use serde_json::Value;
 
-use super::audit::{AuditOutcome, AuditRecord};
+use super::audit::AuditRecord;
+use super::resource::{audit_failure, query_text};
 use super::{Registry, ServiceError, access};
 use crate::domain::access::Principal;
 use crate::domain::privacy::{PrivacyChoices, PrivacyRecord, RecordLock, Visibility};
@@ -88,14 +89,6 @@ fn record_for(principal: &Principal, action: &str, patient_id: &str) -> AuditRec
     record
 }
 
-fn audit_refusal<T>(registry: &Registry, record: AuditRecord, result: &Result<T, ServiceError>) {
-    if let Err(error) = result {
-        let (status, _) = error.status_and_issues();
-        let outcome = if error.is_denial() { AuditOutcome::Denied } else { AuditOutcome::Failed };
-        registry.audit().record(record.ended(outcome, status, Some(error.to_string())));
-    }
-}
-
 /// The privacy choices of a person, with every version. State staff see them always (they
 /// hold the opt-out stubs); providers when they may see the person's records, or recorded the
 /// choice themselves.
@@ -105,7 +98,7 @@ pub fn read(registry: &Registry, principal: &Principal, patient_id: &str) -> Res
         .and_then(|()| registry.database().read(|conn| load(conn, principal, patient_id)));
     match &result {
         Ok(_) => registry.audit().record(record),
-        Err(_) => audit_refusal(registry, record, &result),
+        Err(_) => audit_failure(registry, record, &result),
     }
     result
 }
@@ -165,7 +158,7 @@ pub fn change(
             Ok(PrivacyView { patient_id, current: Some(saved), history })
         })
     })();
-    audit_refusal(registry, record, &result);
+    audit_failure(registry, record, &result);
     result
 }
 
@@ -215,7 +208,7 @@ pub fn read_consent(registry: &Registry, principal: &Principal, id: &str) -> Res
         .and_then(|view| consent::consent(&view.history, kind).ok_or_else(not_found));
     match &result {
         Ok(_) => registry.audit().record(record),
-        Err(_) => audit_refusal(registry, record, &result),
+        Err(_) => audit_failure(registry, record, &result),
     }
     result
 }
@@ -238,9 +231,7 @@ pub fn search_consents(
     lenient: bool,
 ) -> Result<ConsentPage, ServiceError> {
     let mut record = AuditRecord::by(principal, "search").on("Consent");
-    record.query = Some(
-        form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish().chars().take(2000).collect(),
-    );
+    record.query = Some(query_text(params));
     let result = (|| {
         access::authorize(principal, ResourceType::Patient.as_str(), Interaction::Search)?;
         let mut patient = None;
@@ -294,7 +285,7 @@ pub fn search_consents(
             record.resource_ids = page.resources.iter().filter_map(|c| c["id"].as_str().map(str::to_owned)).collect();
             registry.audit().record(record);
         }
-        Err(_) => audit_refusal(registry, record, &result),
+        Err(_) => audit_failure(registry, record, &result),
     }
     result
 }

@@ -114,7 +114,7 @@ pub(crate) fn authorize(
 
 /// Audits a failed (not denied) attempt through the background writer; successes were audited
 /// where they happened.
-fn audit_failure<T>(registry: &Registry, record: AuditRecord, result: &Result<T, ServiceError>) {
+pub(crate) fn audit_failure<T>(registry: &Registry, record: AuditRecord, result: &Result<T, ServiceError>) {
     if let Err(error) = result {
         let (status, _) = error.status_and_issues();
         let outcome = if error.is_denial() { AuditOutcome::Denied } else { AuditOutcome::Failed };
@@ -233,22 +233,33 @@ fn is_visible<K: ResourceKind>(conn: &mut DbConnection, actor: &Principal, id: &
     })
 }
 
-/// Refuses access to a record hidden from `actor`: opted out (`opted_out` is the answer) or
-/// locked to another provider (404, audited as a denial).
-fn check_visible<K: ResourceKind>(
-    conn: &mut DbConnection,
+/// Refuses access to a record whose stored visibility hides it from `actor`: opted out
+/// (`opted_out` is the answer) or locked to another provider (404, audited as a denial).
+fn refuse_hidden<K: ResourceKind>(
     actor: &Principal,
-    id: &str,
+    stored: Option<&str>,
     opted_out: ServiceError,
 ) -> Result<(), ServiceError> {
-    let Some(stored) = K::visibility(conn, id)? else { return Ok(()) };
-    let visibility = Visibility::from_stored(stored.as_deref());
+    let visibility = Visibility::from_stored(stored);
     if access::may_see(actor, &visibility) {
         Ok(())
     } else if visibility == Visibility::Nobody {
         Err(opted_out)
     } else {
         Err(ServiceError::Hidden { resource_type: K::TYPE })
+    }
+}
+
+/// `refuse_hidden` for a record read by id (no such record is not hidden).
+fn check_visible<K: ResourceKind>(
+    conn: &mut DbConnection,
+    actor: &Principal,
+    id: &str,
+    opted_out: ServiceError,
+) -> Result<(), ServiceError> {
+    match K::visibility(conn, id)? {
+        Some(stored) => refuse_hidden::<K>(actor, stored.as_deref(), opted_out),
+        None => Ok(()),
     }
 }
 
@@ -307,13 +318,17 @@ pub(crate) fn update_in<K: ResourceKind>(
     if_match: Option<VersionId>,
     actor: &Principal,
 ) -> Result<StoredResource, ServiceError> {
-    let current = K::current(conn, id.as_str())?;
-    if current.is_some() {
-        // Nothing new is stored about a person who opted out; a record locked to another
-        // provider answers as if it did not exist.
-        check_visible::<K>(conn, actor, id.as_str(), ServiceError::Suppressed)?;
-        access::check_owner(actor, K::TYPE, K::owner(conn, id.as_str())?.as_deref())?;
-    }
+    let current = K::current_with_visibility(conn, id.as_str())?;
+    let current = match current {
+        Some((current, stored)) => {
+            // Nothing new is stored about a person who opted out; a record locked to another
+            // provider answers as if it did not exist.
+            refuse_hidden::<K>(actor, stored.as_deref(), ServiceError::Suppressed)?;
+            access::check_owner(actor, K::TYPE, K::owner(conn, id.as_str())?.as_deref())?;
+            Some(current)
+        }
+        None => None,
+    };
     let (current_version, current_time) = match current {
         None => return Err(ServiceError::NotFound { resource_type: K::TYPE }),
         Some(CurrentVersion::Live(current)) => (current.version_id, current.last_updated),
@@ -360,11 +375,14 @@ pub(crate) fn delete_in<K: ResourceKind>(
     id: &ResourceId,
     actor: &Principal,
 ) -> Result<DeleteOutcome, ServiceError> {
-    let current = K::current(conn, id.as_str())?;
-    if current.is_some() {
-        check_visible::<K>(conn, actor, id.as_str(), ServiceError::Hidden { resource_type: K::TYPE })?;
-        access::check_owner(actor, K::TYPE, K::owner(conn, id.as_str())?.as_deref())?;
-    }
+    let current = match K::current_with_visibility(conn, id.as_str())? {
+        Some((current, stored)) => {
+            refuse_hidden::<K>(actor, stored.as_deref(), ServiceError::Hidden { resource_type: K::TYPE })?;
+            access::check_owner(actor, K::TYPE, K::owner(conn, id.as_str())?.as_deref())?;
+            Some(current)
+        }
+        None => None,
+    };
     match current {
         None => Err(ServiceError::NotFound { resource_type: K::TYPE }),
         Some(CurrentVersion::Deleted { .. }) => Ok(DeleteOutcome::AlreadyDeleted),
@@ -444,9 +462,7 @@ pub(crate) fn read_in<K: ResourceKind>(
     let Some((current, stored)) = K::current_with_visibility(conn, id.as_str())? else {
         return Err(ServiceError::NotFound { resource_type: K::TYPE });
     };
-    if !access::may_see(actor, &Visibility::from_stored(stored.as_deref())) {
-        return Err(ServiceError::Hidden { resource_type: K::TYPE });
-    }
+    refuse_hidden::<K>(actor, stored.as_deref(), ServiceError::Hidden { resource_type: K::TYPE })?;
     match current {
         CurrentVersion::Live(resource) => for_viewer(conn, actor, K::TYPE, resource),
         CurrentVersion::Deleted { .. } => Err(ServiceError::Gone { resource_type: K::TYPE }),
@@ -547,7 +563,7 @@ pub fn history<K: ResourceKind>(
 }
 
 /// The query of a search, as recorded in the audit trail.
-fn query_text(params: &[(String, String)]) -> String {
+pub(crate) fn query_text(params: &[(String, String)]) -> String {
     form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish().chars().take(2000).collect()
 }
 
@@ -563,10 +579,10 @@ fn history_unaudited<K: ResourceKind>(
     registry.database().read(|conn| {
         let mut entries = match &id {
             Some(id) => {
-                if K::current(conn, id.as_str())?.is_none() {
+                let Some((_, stored)) = K::current_with_visibility(conn, id.as_str())? else {
                     return Err(ServiceError::NotFound { resource_type: K::TYPE });
-                }
-                check_visible::<K>(conn, actor, id.as_str(), ServiceError::Hidden { resource_type: K::TYPE })?;
+                };
+                refuse_hidden::<K>(actor, stored.as_deref(), ServiceError::Hidden { resource_type: K::TYPE })?;
                 let before = request.after.as_ref().map(|a| a.version_id);
                 K::instance_history(conn, id.as_str(), request.since, before, request.count)?
             }
