@@ -10,6 +10,7 @@ pub mod fhir;
 pub mod forecast;
 pub mod http;
 pub mod notify;
+pub mod outreach;
 pub mod service;
 pub mod startup;
 pub mod store;

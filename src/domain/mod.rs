@@ -6,6 +6,7 @@ pub mod agreement;
 pub mod codes;
 pub mod ids;
 pub mod immunization;
+pub mod outreach;
 pub mod patient;
 pub mod privacy;
 pub mod resource;

@@ -168,6 +168,63 @@ pub fn may_see_privacy(principal: &Principal, record: Option<&PrivacyRecord>, vi
         || record.is_some_and(|record| record.changed_by_organization_id == principal.organization_id)
 }
 
+/// Checks that the caller may run reminder / recall and the outreach lists (lot recall,
+/// outbreak): staff who look after patients and reminder / recall staff, never schools or child
+/// care; the lists read Patients and their Immunizations, so both search scopes are needed.
+pub fn check_outreach(principal: &Principal) -> Result<(), ServiceError> {
+    if !matches!(
+        principal.role,
+        Role::StateAdmin | Role::OrgAdmin | Role::Clinician | Role::Clerk | Role::ReminderRecall
+    ) {
+        return Err(ServiceError::Forbidden(format!(
+            "The role {} may not run reminder / recall or outreach lists.",
+            principal.role
+        )));
+    }
+    authorize(principal, ResourceType::Patient.as_str(), Interaction::Search)?;
+    authorize(principal, ResourceType::Immunization.as_str(), Interaction::Search)
+}
+
+/// Whether the caller may see and manage a run requested by `organization_id`.
+pub fn may_manage_run(principal: &Principal, organization_id: &str) -> bool {
+    principal.is_state_admin() || principal.organization_id == organization_id
+}
+
+/// Who requested a reminder / recall run, as the run's privacy decisions need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRequester {
+    pub organization_id: String,
+    pub facility_id: Option<String>,
+    /// A state-wide or regional run by state staff.
+    pub state: bool,
+}
+
+/// Why a person is left out of a reminder / recall run on privacy grounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReminderBar {
+    OptedOut,
+    LockedElsewhere,
+}
+
+/// Whether a run may notify a person whose records have `visibility`. Opted out: never. Locked:
+/// only a run of the provider the record is locked to; a state run leaves the person to that
+/// provider, whom they chose. (Declined reminders are read from the choices themselves.)
+pub fn reminder_bar(requester: &RunRequester, visibility: &Visibility) -> Option<ReminderBar> {
+    match visibility {
+        Visibility::Everyone => None,
+        Visibility::Nobody => Some(ReminderBar::OptedOut),
+        Visibility::Organization(id) if !requester.state && requester.organization_id == *id => None,
+        Visibility::Facility(id) if !requester.state && requester.facility_id.as_deref() == Some(id) => None,
+        Visibility::Organization(_) | Visibility::Facility(_) => Some(ReminderBar::LockedElsewhere),
+    }
+}
+
+/// Whether the caller may mark a person as no longer (or again) a patient of its organization:
+/// staff who look after patients, for their own organization.
+pub fn may_mark_provider_status(principal: &Principal) -> bool {
+    matches!(principal.role, Role::OrgAdmin | Role::Clinician | Role::Clerk | Role::ReminderRecall)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

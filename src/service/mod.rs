@@ -14,6 +14,7 @@ mod error;
 pub mod forecast;
 pub mod kind;
 pub mod organization;
+pub mod outreach;
 pub mod privacy;
 pub mod resource;
 pub mod seed;
@@ -37,6 +38,7 @@ pub struct Registry {
     // Declared first so it is dropped (and flushed) while the database is still open.
     audit: AuditLog,
     sessions: Sessions,
+    runs: outreach::RunQueue,
     database: Arc<Database>,
     codes: Arc<CodeTables>,
 }
@@ -55,7 +57,8 @@ impl Registry {
         tracing::info!(cvx = codes.cvx_count(), mvx = codes.mvx_count(), "loaded vaccine code tables");
         let sessions = Sessions::start(&database, auth)?;
         let audit = AuditLog::start(Arc::clone(&database))?;
-        Ok(Arc::new(Registry { audit, sessions, database, codes: Arc::new(codes) }))
+        let runs = outreach::RunQueue::start(Arc::clone(&database))?;
+        Ok(Arc::new(Registry { audit, sessions, runs, database, codes: Arc::new(codes) }))
     }
 
     /// The token keys and caches.
@@ -66,6 +69,11 @@ impl Registry {
     /// The audit writer (reads and denials).
     pub fn audit(&self) -> &AuditLog {
         &self.audit
+    }
+
+    /// The reminder / recall worker.
+    pub fn runs(&self) -> &outreach::RunQueue {
+        &self.runs
     }
 
     /// The database.

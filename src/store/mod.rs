@@ -13,6 +13,7 @@ mod history;
 pub mod identity;
 pub mod immunization;
 pub mod migrations;
+pub mod outreach;
 pub mod patient;
 pub mod privacy;
 pub mod schema;

@@ -315,7 +315,7 @@ fn after_keyset(key: PatientSortKey, descending: bool, after: &Keyset) -> Result
 }
 
 /// The condition "matches every filter".
-fn matching(filters: &[PatientFilter]) -> Condition {
+pub(super) fn matching(filters: &[PatientFilter]) -> Condition {
     let mut combined: Condition = Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 1"));
     for filter in filters {
         let next = filter_condition(filter);

@@ -338,6 +338,66 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// An organization marking a person as no longer its patient (or again its patient).
+    patient_provider_status (patient_id, organization_id) {
+        patient_id -> Text,
+        organization_id -> Text,
+        active -> Bool,
+        reason -> Nullable<Text>,
+        changed_at -> BigInt,
+        changed_by -> Text,
+    }
+}
+
+diesel::table! {
+    /// Reminder / recall runs: criteria and progress.
+    reminder_run (id) {
+        id -> Text,
+        organization_id -> Text,
+        facility_id -> Nullable<Text>,
+        requested_by -> Text,
+        criteria_json -> Text,
+        status -> Text,
+        patients_total -> Nullable<BigInt>,
+        patients_processed -> BigInt,
+        reminders -> BigInt,
+        recalls -> BigInt,
+        exclusions_json -> Text,
+        error -> Nullable<Text>,
+        created_at -> BigInt,
+        started_at -> Nullable<BigInt>,
+        finished_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// The notices of a run.
+    reminder_notice (run_id, number) {
+        run_id -> Text,
+        number -> BigInt,
+        patient_id -> Text,
+        kind -> Text,
+        notice_json -> Text,
+        attempts -> Integer,
+        last_sent_on -> Nullable<Text>,
+        last_method -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Notices sent, per vaccine group (outlives the run's results).
+    reminder_contact (run_id, number, vaccine_group) {
+        run_id -> Text,
+        number -> BigInt,
+        vaccine_group -> Text,
+        patient_id -> Text,
+        organization_id -> Text,
+        sent_on -> Text,
+        method -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     patient,
     patient_history,
@@ -362,4 +422,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_event,
     patient_privacy,
     patient_privacy_history,
+    patient_provider_status,
+    reminder_run,
+    reminder_notice,
+    reminder_contact,
 );
