@@ -15,8 +15,11 @@ pub mod forecast_schema;
 pub mod health;
 pub mod immunization;
 pub mod openapi;
+pub mod outreach_list;
+pub mod outreach_schema;
 pub mod patient;
 pub mod privacy;
+pub mod reminder_run;
 pub mod resource;
 pub mod schema;
 pub mod system;
@@ -74,7 +77,19 @@ pub fn configure(config: &mut ServiceConfig<'_>) {
             .service(account::deactivate_user)
             .service(account::reactivate_user)
             .service(privacy::read_privacy)
-            .service(privacy::change_privacy),
+            .service(privacy::change_privacy)
+            .service(outreach_list::read_provider_status)
+            .service(outreach_list::change_provider_status)
+            .service(reminder_run::request_reminder_run)
+            .service(reminder_run::list_reminder_runs)
+            .service(reminder_run::read_reminder_run)
+            .service(reminder_run::delete_reminder_run)
+            .service(reminder_run::list_reminder_notices)
+            .service(reminder_run::download_reminder_notices_csv)
+            .service(reminder_run::download_reminder_letters)
+            .service(reminder_run::mark_reminder_notices_sent)
+            .service(outreach_list::lot_recall_list)
+            .service(outreach_list::outbreak_list),
     );
     config
         .service(health::live)

@@ -28,6 +28,7 @@ use utoipa::OpenApi;
         (name = "Privacy", description = "A person's choices under state law: opt out, lock the record to a provider, decline reminders. Enforced on every read, search and submission."),
         (name = "Immunization", description = "Vaccine administrations (CVX/MVX coded)."),
         (name = "Forecast", description = "Immunization forecasting with the CDC CDSi logic: the HL7 ImmDS $immds-forecast operation and the computed ImmunizationRecommendation."),
+        (name = "Outreach", description = "Reminder / recall runs (background jobs with JSON, CSV and PDF letters), vaccine-lot recall and outbreak lists, and which organization serves a person. Opt-out, locks and declined reminders are honoured; every list is audited."),
         (name = "System", description = "CapabilityStatement and transaction/batch."),
         (name = "Health", description = "Probes for orchestrators."),
     )

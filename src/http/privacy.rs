@@ -88,7 +88,7 @@ pub struct Privacy {
     pub history: Vec<PrivacyVersion>,
 }
 
-fn rfc3339(at: Timestamp) -> String {
+pub(super) fn rfc3339(at: Timestamp) -> String {
     at.to_offset_date_time()
         .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_default()

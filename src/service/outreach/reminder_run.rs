@@ -631,3 +631,26 @@ pub fn delete(registry: &Registry, principal: &Principal, run_id: &str) -> Resul
     audit_failure(registry, record, &result);
     result
 }
+
+/// A completed run's notices as CSV (header and one row per notice). Audited as an export.
+pub fn csv(registry: &Registry, principal: &Principal, run_id: &str) -> Result<Vec<u8>, ServiceError> {
+    let (_, notices) = export(registry, principal, run_id, "csv")?;
+    let mut out = Vec::with_capacity(notices.len() * 256 + 512);
+    crate::outreach::csv::write_notices(&mut out, &notices, true)
+        .map_err(|e| ServiceError::Configuration(format!("cannot write CSV: {e}")))?;
+    Ok(out)
+}
+
+/// A completed run's printable letters (PDF, one page per family), from the organization that
+/// requested the run. Audited as an export.
+pub fn letters(registry: &Registry, principal: &Principal, run_id: &str) -> Result<Vec<u8>, ServiceError> {
+    let (run, notices) = export(registry, principal, run_id, "letters")?;
+    let organization =
+        registry.database().read(|conn| crate::store::identity::organization(conn, &run.organization_id))?;
+    let sender = crate::outreach::letters::LetterSender {
+        organization_name: organization.as_ref().map_or_else(|| "Your clinic".to_owned(), |o| o.name.clone()),
+        phone: organization.and_then(|o| o.phone),
+    };
+    let notices: Vec<Notice> = notices.into_iter().map(|stored| stored.notice).collect();
+    Ok(crate::outreach::letters::letters_pdf(&sender, run.criteria.as_of, &notices))
+}
