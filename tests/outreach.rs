@@ -62,16 +62,9 @@ fn person(family: &str, birth_date: &str) -> Value {
 }
 
 fn dose(patient_id: &str, cvx: &str, date: &str, lot: &str) -> Value {
-    json!({
-        "resourceType": "Immunization",
-        "status": "completed",
-        "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": cvx}]},
-        "patient": {"reference": format!("Patient/{patient_id}")},
-        "occurrenceDateTime": date,
-        "primarySource": true,
-        "manufacturer": {"identifier": {"system": "http://hl7.org/fhir/sid/mvx", "value": "MSD"}},
-        "lotNumber": lot
-    })
+    let mut dose = common::immunization(patient_id, cvx, date);
+    dose["lotNumber"] = json!(lot);
+    dose
 }
 
 struct Fixture {

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::audit::AuditRecord;
-use super::resource::{audit_failure, query_text};
+use super::resource::{audit_failure, audit_outcome, query_text};
 use super::{Registry, ServiceError, access};
 use crate::domain::access::Principal;
 use crate::domain::privacy::{PrivacyChoices, PrivacyRecord, RecordLock, Visibility};
@@ -96,10 +96,7 @@ pub fn read(registry: &Registry, principal: &Principal, patient_id: &str) -> Res
     let record = record_for(principal, "privacy-read", patient_id);
     let result = access::authorize(principal, ResourceType::Patient.as_str(), Interaction::Read)
         .and_then(|()| registry.database().read(|conn| load(conn, principal, patient_id)));
-    match &result {
-        Ok(_) => registry.audit().record(record),
-        Err(_) => audit_failure(registry, record, &result),
-    }
+    audit_outcome(registry, record, &result, |_, _| {});
     result
 }
 
@@ -206,10 +203,7 @@ pub fn read_consent(registry: &Registry, principal: &Principal, id: &str) -> Res
             other => other,
         })
         .and_then(|view| consent::consent(&view.history, kind).ok_or_else(not_found));
-    match &result {
-        Ok(_) => registry.audit().record(record),
-        Err(_) => audit_failure(registry, record, &result),
-    }
+    audit_outcome(registry, record, &result, |_, _| {});
     result
 }
 
@@ -280,12 +274,8 @@ pub fn search_consents(
             .collect();
         Ok(ConsentPage { resources, link_params })
     })();
-    match &result {
-        Ok(page) => {
-            record.resource_ids = page.resources.iter().filter_map(|c| c["id"].as_str().map(str::to_owned)).collect();
-            registry.audit().record(record);
-        }
-        Err(_) => audit_failure(registry, record, &result),
-    }
+    audit_outcome(registry, record, &result, |record, page| {
+        record.resource_ids = page.resources.iter().filter_map(|c| c["id"].as_str().map(str::to_owned)).collect();
+    });
     result
 }

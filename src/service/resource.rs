@@ -122,6 +122,24 @@ pub(crate) fn audit_failure<T>(registry: &Registry, record: AuditRecord, result:
     }
 }
 
+/// Audits the outcome of a use case through the background writer: on success the record,
+/// completed by `fill` from the value (the people disclosed, say); on failure the denial or
+/// failure.
+pub(crate) fn audit_outcome<T>(
+    registry: &Registry,
+    mut record: AuditRecord,
+    result: &Result<T, ServiceError>,
+    fill: impl FnOnce(&mut AuditRecord, &T),
+) {
+    match result {
+        Ok(value) => {
+            fill(&mut record, value);
+            registry.audit().record(record);
+        }
+        Err(_) => audit_failure(registry, record, result),
+    }
+}
+
 /// Creates a resource inside the caller's transaction.
 pub(crate) fn create_in<K: ResourceKind>(
     conn: &mut DbConnection,

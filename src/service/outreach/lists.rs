@@ -8,7 +8,7 @@ use serde::Deserialize;
 use time::Date;
 
 use super::super::audit::AuditRecord;
-use super::super::resource::audit_failure;
+use super::super::resource::audit_outcome;
 use super::super::{Registry, ServiceError, access};
 use super::population::{self, Exclusion, Screening};
 use super::reminder_run::{check_common, population_for, population_query};
@@ -201,13 +201,9 @@ pub fn lot_recall(
         }
         Ok(entries)
     })();
-    match &result {
-        Ok(entries) => {
-            record.patient_ids = entries.iter().map(|e| e.contact.patient_id.clone()).collect();
-            registry.audit().record(record);
-        }
-        Err(_) => audit_failure(registry, record, &result),
-    }
+    audit_outcome(registry, record, &result, |record, entries| {
+        record.patient_ids = entries.iter().map(|e| e.contact.patient_id.clone()).collect();
+    });
     result
 }
 
@@ -305,12 +301,8 @@ pub fn outbreak(
         })?;
         Ok(entries)
     })();
-    match &result {
-        Ok(entries) => {
-            record.patient_ids = entries.iter().map(|e| e.contact.patient_id.clone()).collect();
-            registry.audit().record(record);
-        }
-        Err(_) => audit_failure(registry, record, &result),
-    }
+    audit_outcome(registry, record, &result, |record, entries| {
+        record.patient_ids = entries.iter().map(|e| e.contact.patient_id.clone()).collect();
+    });
     result
 }

@@ -3,7 +3,7 @@
 //! leave inactive people out; nothing else about the record changes.
 
 use super::super::audit::{AuditRecord, append_in};
-use super::super::resource::audit_failure;
+use super::super::resource::{audit_failure, audit_outcome};
 use super::super::{Registry, ServiceError, access};
 use crate::domain::access::Principal;
 use crate::domain::privacy::Visibility;
@@ -78,10 +78,7 @@ pub fn read(registry: &Registry, principal: &Principal, patient_id: &str) -> Res
     let record = record_for(principal, "provider-status-read", patient_id);
     let result = access::check_outreach(principal)
         .and_then(|()| registry.database().read(|conn| view(conn, principal, patient_id)));
-    match &result {
-        Ok(_) => registry.audit().record(record),
-        Err(_) => audit_failure(registry, record, &result),
-    }
+    audit_outcome(registry, record, &result, |_, _| {});
     result
 }
 

@@ -9,7 +9,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use time::{Date, Duration};
 
 use super::super::audit::{AuditRecord, append_in};
-use super::super::resource::audit_failure;
+use super::super::resource::{audit_failure, audit_outcome};
 use super::super::{Registry, ServiceError, access};
 use super::population::{self, Exclusion, Screening};
 use crate::domain::access::Principal;
@@ -398,10 +398,7 @@ fn visible_run(registry: &Registry, principal: &Principal, run_id: &str) -> Resu
 pub fn status(registry: &Registry, principal: &Principal, run_id: &str) -> Result<RunRecord, ServiceError> {
     let record = record_for(principal, "reminder-run-read", Some(run_id));
     let result = visible_run(registry, principal, run_id);
-    match &result {
-        Ok(_) => registry.audit().record(record),
-        Err(_) => audit_failure(registry, record, &result),
-    }
+    audit_outcome(registry, record, &result, |_, _| {});
     result
 }
 
@@ -414,10 +411,7 @@ pub fn list(registry: &Registry, principal: &Principal) -> Result<Vec<RunRecord>
         let rows = registry.database().read(|conn| outreach_store::runs(conn, only, MAX_RUNS_LISTED))?;
         rows.into_iter().map(run_record).collect::<Result<Vec<_>, _>>()
     })();
-    match &result {
-        Ok(_) => registry.audit().record(record),
-        Err(_) => audit_failure(registry, record, &result),
-    }
+    audit_outcome(registry, record, &result, |_, _| {});
     result
 }
 
@@ -468,7 +462,7 @@ pub fn notices(
     after: i64,
     count: i64,
 ) -> Result<NoticePage, ServiceError> {
-    let mut record = record_for(principal, "reminder-notices-read", Some(run_id));
+    let record = record_for(principal, "reminder-notices-read", Some(run_id));
     let result = (|| {
         let run = visible_run(registry, principal, run_id)?;
         check_completed(&run)?;
@@ -482,13 +476,9 @@ pub fn notices(
         let notices = rows.into_iter().map(stored_notice).collect::<Result<Vec<_>, _>>()?;
         Ok(NoticePage { run, notices, next_after })
     })();
-    match &result {
-        Ok(page) => {
-            record.patient_ids = page.notices.iter().map(|n| n.notice.contact.patient_id.clone()).collect();
-            registry.audit().record(record);
-        }
-        Err(_) => audit_failure(registry, record, &result),
-    }
+    audit_outcome(registry, record, &result, |record, page| {
+        record.patient_ids = page.notices.iter().map(|n| n.notice.contact.patient_id.clone()).collect();
+    });
     result
 }
 
@@ -499,7 +489,7 @@ pub fn export(
     run_id: &str,
     format: &str,
 ) -> Result<(RunRecord, Vec<StoredNotice>), ServiceError> {
-    let mut record = record_for(principal, &format!("reminder-notices-export-{format}"), Some(run_id));
+    let record = record_for(principal, &format!("reminder-notices-export-{format}"), Some(run_id));
     let result = (|| {
         let run = visible_run(registry, principal, run_id)?;
         check_completed(&run)?;
@@ -515,13 +505,9 @@ pub fn export(
         }
         Ok((run, all))
     })();
-    match &result {
-        Ok((_, notices)) => {
-            record.patient_ids = notices.iter().map(|n| n.notice.contact.patient_id.clone()).collect();
-            registry.audit().record(record);
-        }
-        Err(_) => audit_failure(registry, record, &result),
-    }
+    audit_outcome(registry, record, &result, |record, (_, notices)| {
+        record.patient_ids = notices.iter().map(|n| n.notice.contact.patient_id.clone()).collect();
+    });
     result
 }
 
