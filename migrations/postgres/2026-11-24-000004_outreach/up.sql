@@ -17,9 +17,12 @@ CREATE TABLE patient_provider_status (
 );
 CREATE INDEX patient_provider_status_organization ON patient_provider_status (organization_id, active);
 
--- Who an organization serves: found through what it submitted.
-CREATE INDEX patient_owner_organization ON patient (owner_organization_id, id);
-CREATE INDEX immunization_owner_organization ON immunization (owner_organization_id, patient_id);
+-- Who an organization serves: found through what it submitted. Partial: rows without an owner
+-- (bulk loads, `izreg seed`) are never looked up by owner, and cost a bulk load nothing.
+CREATE INDEX patient_owner_organization ON patient (owner_organization_id, id)
+    WHERE owner_organization_id IS NOT NULL;
+CREATE INDEX immunization_owner_organization ON immunization (owner_organization_id, patient_id)
+    WHERE owner_organization_id IS NOT NULL;
 
 CREATE TABLE reminder_run (
     id TEXT PRIMARY KEY NOT NULL,
