@@ -493,3 +493,62 @@ async fn results_are_refused_until_the_run_completes_and_runs_are_audited() {
     assert_eq!(f.app.count_sql("SELECT COUNT(*) AS n FROM audit_event WHERE action = 'reminder-run-request'"), 1);
     assert!(f.app.count_sql("SELECT COUNT(*) AS n FROM audit_event WHERE action = 'reminder-notices-read'") >= 1);
 }
+
+#[actix_web::test]
+async fn notices_are_fhir_communication_requests_paged_by_run() {
+    let f = fixture().await;
+    let done = run(&f, &f.north, mmr(30, 0)).await;
+    let run_id = done["id"].as_str().unwrap();
+    let first = get(&f.app, &f.north, &format!("/fhir/CommunicationRequest?group-identifier={run_id}&_count=1")).await;
+    first.assert_status(200);
+    let first = first.json();
+    assert_eq!(first["entry"].as_array().unwrap().len(), 1);
+    let next = first["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next").unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .replace("http://izreg.test/fhir", "/fhir");
+    let second = get(&f.app, &f.north, &next).await.json();
+    assert_eq!(second["entry"].as_array().unwrap().len(), 1);
+    assert!(second["link"].as_array().unwrap().iter().all(|l| l["relation"] != "next"));
+
+    let arden = format!("Patient/{}", f.ids["Arden"]);
+    let recall = [&first, &second]
+        .iter()
+        .map(|bundle| bundle["entry"][0]["resource"].clone())
+        .find(|resource| resource["subject"]["reference"] == arden.as_str())
+        .unwrap();
+    assert_eq!(
+        (recall["status"].as_str(), recall["priority"].as_str(), recall["category"][0]["text"].as_str()),
+        (Some("active"), Some("asap"), Some("recall"))
+    );
+    assert_eq!(recall["groupIdentifier"]["value"], run_id);
+    assert_eq!(recall["reasonCode"][0]["text"], "MMR");
+    assert!(recall["recipient"][0]["display"].as_str().unwrap().starts_with("Parent Arden (mother of"));
+
+    let id = recall["id"].as_str().unwrap();
+    post_json(
+        &f.app,
+        &f.north,
+        &format!("/api/v1/reminder-runs/{run_id}/notices/sent"),
+        &json!({"method": "letter", "sentOn": "2026-10-25"}),
+    )
+    .await
+    .assert_status(200);
+    let read = get(&f.app, &f.north, &format!("/fhir/CommunicationRequest/{id}")).await;
+    read.assert_status(200);
+    let read = read.json();
+    assert_eq!(
+        (read["status"].as_str(), read["medium"][0]["coding"][0]["code"].as_str()),
+        (Some("completed"), Some("MAILWRIT"))
+    );
+
+    // Another organization finds nothing and reads nothing; junk ids and parameters are refused.
+    let hidden = get(&f.app, &f.south, &format!("/fhir/CommunicationRequest?group-identifier={run_id}")).await.json();
+    assert!(hidden["entry"].is_null());
+    get(&f.app, &f.south, &format!("/fhir/CommunicationRequest/{id}")).await.assert_status(404);
+    get(&f.app, &f.north, &format!("/fhir/CommunicationRequest/{run_id}.99")).await.assert_status(404);
+    get(&f.app, &f.north, "/fhir/CommunicationRequest/nonsense").await.assert_status(404);
+    get(&f.app, &f.north, "/fhir/CommunicationRequest?subject=Patient/1").await.assert_status(400);
+    let metadata = get(&f.app, &f.north, "/fhir/metadata").await.json();
+    assert!(metadata["rest"][0]["resource"].as_array().unwrap().iter().any(|r| r["type"] == "CommunicationRequest"));
+}

@@ -106,6 +106,14 @@ pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
         "A person's privacy choices (opt-out, record lock, declined reminders), one Consent per kind ever chosen \
          (id <patient id>.<kind>), recorded through /api/v1/patients/{id}/privacy."
     );
+    let mut communication_request = read_only(
+        "CommunicationRequest",
+        &[("group-identifier", "token", "The reminder / recall run (urn:izreg:reminder-run|<run id>), required.")],
+    );
+    communication_request["documentation"] = json!(
+        "The notices of a reminder / recall run (POST /api/v1/reminder-runs), computed from the stored notices: id \
+         <run id>.<notice number>; status active until the notice is marked sent."
+    );
     json!({
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -124,6 +132,7 @@ pub fn capability_statement(base_url: &str, software_version: &str) -> Value {
                 immunization,
                 recommendation,
                 consent,
+                communication_request,
                 read_only("Organization", &[
                     ("_id", "token", "Logical id."),
                     ("name", "string", "Name starts with (any case)."),

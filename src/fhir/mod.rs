@@ -3,6 +3,7 @@
 
 pub mod bundle;
 pub mod capability;
+pub mod communication_request;
 pub mod consent;
 pub mod date;
 pub mod directory;

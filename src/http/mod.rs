@@ -6,6 +6,7 @@ pub mod account;
 pub mod admin;
 pub mod agreement;
 pub mod auth;
+pub mod communication_request;
 pub mod consent;
 pub mod directory;
 pub mod error;
@@ -40,6 +41,8 @@ pub fn configure(config: &mut ServiceConfig<'_>) {
             .configure(immunization::configure)
             .configure(forecast::configure)
             .configure(consent::configure)
+            .service(communication_request::read_communication_request)
+            .service(communication_request::search_communication_requests)
             .service(system::transaction)
             .service(auth::smart_configuration)
             .service(directory::read_organization)

@@ -3,6 +3,7 @@
 //! `service::access`; what is due in `crate::outreach::due`; how to reach a person in
 //! `crate::outreach::contact`.
 
+pub mod communication_request;
 pub mod lists;
 mod population;
 pub mod provider_status;
