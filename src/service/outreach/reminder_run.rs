@@ -76,7 +76,9 @@ impl RunQueue {
 fn work(database: &Database, receiver: &Receiver<String>) {
     while let Ok(run_id) = receiver.recv() {
         let started = std::time::Instant::now();
-        let outcome = execute(database, &run_id);
+        // A bug must not leave the run "running" forever, nor stop the worker for later runs.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| execute(database, &run_id)))
+            .unwrap_or_else(|_| Err(ServiceError::Configuration("the run stopped on an internal error".to_owned())));
         let at = Timestamp::now();
         let finished = match &outcome {
             Ok(()) => database.write({
