@@ -117,20 +117,7 @@ pub fn term_end(starts_on: Date) -> Date {
     same_day.ok().and_then(Date::previous_day).unwrap_or(Date::MAX)
 }
 
-/// Parses a stored or submitted `YYYY-MM-DD` date.
-pub fn parse_date(text: &str) -> Option<Date> {
-    Date::parse(text, &time::format_description::well_known::Iso8601::DATE).ok().filter(|_| text.len() == 10)
-}
-
-/// Formats a date as `YYYY-MM-DD`.
-pub fn format_date(date: Date) -> String {
-    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
-}
-
-/// Today in UTC.
-pub fn today() -> Date {
-    time::OffsetDateTime::now_utc().date()
-}
+pub use super::time::{format_date, parse_date, today};
 
 #[cfg(test)]
 mod tests {

@@ -318,32 +318,20 @@ pub struct StoredNotice {
     pub delivery: NoticeDelivery,
 }
 
-/// Dates as `YYYY-MM-DD` in stored and served JSON.
+/// Dates as `YYYY-MM-DD` in stored and served JSON (serde `with`).
 pub mod iso_date {
     use serde::{Deserialize, Deserializer, Serializer};
     use time::Date;
-    use time::macros::format_description;
 
-    const FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
-        format_description!("[year]-[month]-[day]");
-
-    /// `YYYY-MM-DD`.
-    pub fn format(date: Date) -> String {
-        date.format(FORMAT).unwrap_or_default()
-    }
-
-    /// A full date `YYYY-MM-DD`.
-    pub fn parse(text: &str) -> Option<Date> {
-        Date::parse(text, FORMAT).ok()
-    }
+    use crate::domain::time::{format_date, parse_date};
 
     pub fn serialize<S: Serializer>(date: &Date, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&format(*date))
+        serializer.serialize_str(&format_date(*date))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Date, D::Error> {
         let text = String::deserialize(deserializer)?;
-        parse(&text).ok_or_else(|| serde::de::Error::custom("expected a date YYYY-MM-DD"))
+        parse_date(&text).ok_or_else(|| serde::de::Error::custom("expected a date YYYY-MM-DD"))
     }
 
     /// The same for optional dates.
@@ -351,9 +339,11 @@ pub mod iso_date {
         use serde::{Deserialize, Deserializer, Serializer};
         use time::Date;
 
+        use crate::domain::time::{format_date, parse_date};
+
         pub fn serialize<S: Serializer>(date: &Option<Date>, serializer: S) -> Result<S::Ok, S::Error> {
             match date {
-                Some(date) => serializer.serialize_str(&super::format(*date)),
+                Some(date) => serializer.serialize_str(&format_date(*date)),
                 None => serializer.serialize_none(),
             }
         }
@@ -361,7 +351,7 @@ pub mod iso_date {
         pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Date>, D::Error> {
             match Option::<String>::deserialize(deserializer)? {
                 Some(text) => {
-                    super::parse(&text).map(Some).ok_or_else(|| serde::de::Error::custom("expected a date YYYY-MM-DD"))
+                    parse_date(&text).map(Some).ok_or_else(|| serde::de::Error::custom("expected a date YYYY-MM-DD"))
                 }
                 None => Ok(None),
             }

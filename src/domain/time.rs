@@ -1,6 +1,6 @@
 //! Points and ranges in time, as stored and compared: microseconds since the Unix epoch, UTC.
 
-use time::{OffsetDateTime, UtcOffset};
+use time::{Date, OffsetDateTime, UtcOffset};
 
 /// An instant, in microseconds since 1970-01-01T00:00:00Z.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -32,6 +32,26 @@ impl Timestamp {
     pub fn successor(self) -> Self {
         Timestamp(self.0.saturating_add(1))
     }
+}
+
+/// Parses a stored or submitted `YYYY-MM-DD` date.
+pub fn parse_date(text: &str) -> Option<Date> {
+    Date::parse(text, &time::format_description::well_known::Iso8601::DATE).ok().filter(|_| text.len() == 10)
+}
+
+/// Formats a date as `YYYY-MM-DD`.
+pub fn format_date(date: Date) -> String {
+    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+}
+
+/// Today in UTC.
+pub fn today() -> Date {
+    OffsetDateTime::now_utc().date()
+}
+
+/// The first instant of a date, in UTC.
+pub fn midnight_utc(date: Date) -> Timestamp {
+    Timestamp::from_offset_date_time(date.midnight().assume_utc())
 }
 
 /// A half-open range of time `[start, end)`: what a FHIR date or dateTime value covers at its

@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::domain::outreach::{DueStatus, NoticeKind, RunRecord, SendMethod, StoredNotice, iso_date};
+use crate::domain::outreach::{DueStatus, NoticeKind, RunRecord, SendMethod, StoredNotice};
+use crate::domain::time::format_date;
 use crate::fhir::date::format_instant;
 
 /// `groupIdentifier.system`: the run a notice belongs to.
@@ -62,15 +63,15 @@ pub fn communication_request(run: &RunRecord, stored: &StoredNotice) -> Value {
         "payload": notice.vaccine_groups.iter().map(|group| {
             let text = match (group.status, group.past_due) {
                 (DueStatus::Overdue, Some(past_due)) => format!(
-                    "{} dose {} is overdue (since {})", group.vaccine_group, group.dose_number, iso_date::format(past_due)
+                    "{} dose {} is overdue (since {})", group.vaccine_group, group.dose_number, format_date(past_due)
                 ),
                 _ => format!(
-                    "{} dose {} is due on {}", group.vaccine_group, group.dose_number, iso_date::format(group.recommended)
+                    "{} dose {} is due on {}", group.vaccine_group, group.dose_number, format_date(group.recommended)
                 ),
             };
             json!({"contentString": text})
         }).collect::<Vec<_>>(),
-        "occurrenceDateTime": iso_date::format(run.criteria.as_of),
+        "occurrenceDateTime": format_date(run.criteria.as_of),
         "authoredOn": format_instant(run.created_at),
         "requester": {"reference": format!("Organization/{}", run.organization_id)},
         "reasonCode": notice.vaccine_groups.iter().map(|group| json!({

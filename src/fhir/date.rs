@@ -9,9 +9,7 @@ use crate::domain::time::{TimeRange, Timestamp};
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
 
-fn midnight_utc(date: time::Date) -> Timestamp {
-    Timestamp::from_offset_date_time(PrimitiveDateTime::new(date, time::Time::MIDNIGHT).assume_utc())
-}
+use crate::domain::time::midnight_utc;
 
 fn first_of_month(year: i32, month: Month) -> Option<time::Date> {
     time::Date::from_calendar_date(year, month, 1).ok()

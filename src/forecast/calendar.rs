@@ -85,10 +85,7 @@ pub fn parse_data_date(text: &str) -> Option<Date> {
     Date::from_calendar_date(year, Month::try_from(month).ok()?, day).ok()
 }
 
-/// Formats a date as `YYYY-MM-DD`.
-pub fn format_date(date: Date) -> String {
-    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
-}
+pub use crate::domain::time::format_date;
 
 #[cfg(test)]
 mod tests {

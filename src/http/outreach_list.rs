@@ -11,8 +11,7 @@ use super::error::ApiError;
 use super::outreach_schema::{AgeInput, ContactView, DueGroupView, age_range, parse_date_field};
 use super::privacy::rfc3339;
 use super::schema;
-use crate::domain::outreach::iso_date;
-use crate::domain::time::Timestamp;
+use crate::domain::time::{Timestamp, format_date};
 use crate::service::Registry;
 use crate::service::outreach::lists::{self, LotRecallRequest, OutbreakRequest};
 use crate::service::outreach::provider_status::{self, InactiveReason, ProviderStatusView};
@@ -107,7 +106,7 @@ pub async fn lot_recall_list(
                 .into_iter()
                 .map(|dose| RecalledDoseView {
                     immunization_id: dose.immunization_id,
-                    date: dose.date.map(iso_date::format),
+                    date: dose.date.map(format_date),
                     cvx: dose.cvx,
                     manufacturer: dose.manufacturer,
                     lot_number: dose.lot_number,
@@ -182,7 +181,6 @@ pub async fn outbreak_list(
 ) -> Result<HttpResponse, ApiError> {
     let input = body.0;
     let as_of = input.as_of.as_deref().map(|d| parse_date_field(d, "asOf")).transpose()?;
-    let today = Timestamp::now().to_offset_date_time().map(|t| t.date()).unwrap_or(time::Date::MIN);
     let request = OutbreakRequest {
         vaccine_group: input.vaccine_group.clone(),
         postal_codes: input.postal_codes,
@@ -190,7 +188,7 @@ pub async fn outbreak_list(
         organization_id: input.organization_id,
         as_of,
     };
-    let entries = web::block(move || lists::outbreak(&registry, &caller.0, request)).await??;
+    let (as_of, entries) = web::block(move || lists::outbreak(&registry, &caller.0, request)).await??;
     let people: Vec<OutbreakEntryView> = entries
         .into_iter()
         .map(|entry| OutbreakEntryView {
@@ -201,7 +199,7 @@ pub async fn outbreak_list(
         .collect();
     Ok(HttpResponse::Ok().json(OutbreakList {
         vaccine_group: input.vaccine_group,
-        as_of: iso_date::format(as_of.unwrap_or(today)),
+        as_of: format_date(as_of),
         count: people.len(),
         people,
     }))

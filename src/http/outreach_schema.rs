@@ -6,9 +6,8 @@ use time::Date;
 use utoipa::ToSchema;
 
 use super::error::ApiError;
-use crate::domain::outreach::{
-    Age, AgeRange, AgeUnit, ContactDetails, DueGroup, DueStatus, Guardian, PostalAddress, iso_date,
-};
+use crate::domain::outreach::{Age, AgeRange, AgeUnit, ContactDetails, DueGroup, DueStatus, Guardian, PostalAddress};
+use crate::domain::time::{format_date, parse_date};
 use crate::service::ServiceError;
 
 /// The unit of an age.
@@ -61,7 +60,7 @@ pub fn age_range(min: Option<AgeInput>, max: Option<AgeInput>) -> AgeRange {
 
 /// A `YYYY-MM-DD` field, or a 400 naming it.
 pub fn parse_date_field(text: &str, field: &str) -> Result<Date, ApiError> {
-    iso_date::parse(text)
+    parse_date(text)
         .ok_or_else(|| ApiError::from(ServiceError::invalid(field, format!("{field} must be a date YYYY-MM-DD."))))
 }
 
@@ -118,7 +117,7 @@ impl From<ContactDetails> for ContactView {
         ContactView {
             patient_id: c.patient_id,
             name: c.name,
-            birth_date: iso_date::format(c.birth_date),
+            birth_date: format_date(c.birth_date),
             guardian: c.guardian.map(GuardianView::from),
             address: c.address.map(AddressView::from),
             phone: c.phone,
@@ -156,9 +155,9 @@ impl From<DueGroup> for DueGroupView {
             }
             .to_owned(),
             dose_number: g.dose_number,
-            earliest: iso_date::format(g.earliest),
-            recommended: iso_date::format(g.recommended),
-            past_due: g.past_due.map(iso_date::format),
+            earliest: format_date(g.earliest),
+            recommended: format_date(g.recommended),
+            past_due: g.past_due.map(format_date),
         }
     }
 }

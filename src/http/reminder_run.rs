@@ -13,7 +13,8 @@ use super::error::ApiError;
 use super::outreach_schema::{AgeInput, ContactView, DueGroupView, age_range, parse_date_field};
 use super::privacy::rfc3339;
 use super::schema;
-use crate::domain::outreach::{Exclusions, NoticeKind, RunRecord, SendMethod, StoredNotice, iso_date};
+use crate::domain::outreach::{Exclusions, NoticeKind, RunRecord, SendMethod, StoredNotice};
+use crate::domain::time::format_date;
 use crate::service::Registry;
 use crate::service::outreach::reminder_run::{self, RunRequest};
 
@@ -167,7 +168,7 @@ fn run_view(run: RunRecord) -> ReminderRunView {
             vaccine_groups: criteria.vaccine_groups.clone(),
             reminder_within_days: criteria.reminder_within_days,
             recall_overdue_days: criteria.recall_overdue_days,
-            as_of: iso_date::format(criteria.as_of),
+            as_of: format_date(criteria.as_of),
             repeat_interval_days: criteria.repeat_interval_days,
         },
         patients_total: run.patients_total,
@@ -376,7 +377,7 @@ fn notice_view(stored: StoredNotice) -> NoticeView {
         family_key: notice.family_key,
         delivery: DeliveryView {
             attempts: stored.delivery.attempts,
-            last_sent_on: stored.delivery.last_sent_on.map(iso_date::format),
+            last_sent_on: stored.delivery.last_sent_on.map(format_date),
             last_method: stored.delivery.last_method.map(|m| m.as_str().to_owned()),
         },
     }

@@ -1,7 +1,8 @@
 //! A run's notices as CSV, one row per notice, for mail merge and autodialers. Cells that a
 //! spreadsheet would run as a formula are prefixed with `'` (CSV injection).
 
-use crate::domain::outreach::{DueGroup, DueStatus, StoredNotice, iso_date};
+use crate::domain::outreach::{DueGroup, DueStatus, StoredNotice};
+use crate::domain::time::format_date;
 
 /// The header row.
 pub const HEADER: [&str; 20] = [
@@ -38,9 +39,9 @@ fn cell(text: &str) -> String {
 fn group_summary(group: &DueGroup) -> String {
     match (group.status, group.past_due) {
         (DueStatus::Overdue, Some(past_due)) => {
-            format!("{} dose {} overdue since {}", group.vaccine_group, group.dose_number, iso_date::format(past_due))
+            format!("{} dose {} overdue since {}", group.vaccine_group, group.dose_number, format_date(past_due))
         }
-        _ => format!("{} dose {} due {}", group.vaccine_group, group.dose_number, iso_date::format(group.recommended)),
+        _ => format!("{} dose {} due {}", group.vaccine_group, group.dose_number, format_date(group.recommended)),
     }
 }
 
@@ -64,7 +65,7 @@ pub fn write_notices<W: std::io::Write>(out: W, notices: &[StoredNotice], with_h
             notice.kind.as_str().to_owned(),
             contact.patient_id.clone(),
             contact.name.clone(),
-            iso_date::format(contact.birth_date),
+            format_date(contact.birth_date),
             guardian.map(|g| g.name.clone()).unwrap_or_default(),
             guardian.and_then(|g| g.relationship.clone()).unwrap_or_default(),
             guardian.and_then(|g| g.phone.clone()).unwrap_or_default(),
@@ -78,7 +79,7 @@ pub fn write_notices<W: std::io::Write>(out: W, notices: &[StoredNotice], with_h
             groups.join("; "),
             summary.join("; "),
             stored.delivery.attempts.to_string(),
-            stored.delivery.last_sent_on.map(iso_date::format).unwrap_or_default(),
+            stored.delivery.last_sent_on.map(format_date).unwrap_or_default(),
             stored.delivery.last_method.map(|m| m.as_str().to_owned()).unwrap_or_default(),
         ];
         writer.write_record(row.iter().map(|text| cell(text))).map_err(map_err)?;

@@ -26,7 +26,7 @@ use crate::store;
 const ACTION: &str = "immds-forecast";
 
 /// The shared engine (the supporting data is compiled in; parsed on first use).
-fn engine() -> Result<&'static Engine, ServiceError> {
+pub(crate) fn engine() -> Result<&'static Engine, ServiceError> {
     Engine::shared().map_err(|e| ServiceError::Configuration(format!("the CDSi supporting data cannot be loaded: {e}")))
 }
 

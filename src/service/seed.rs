@@ -351,10 +351,7 @@ fn add_days(date: Date, days: i64) -> Date {
     date.checked_add(time::Duration::days(days)).unwrap_or(date)
 }
 
-/// A FHIR date (`YYYY-MM-DD`).
-fn format_date(date: Date) -> String {
-    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
-}
+use crate::domain::time::format_date;
 
 /// A uniformly chosen element of a non-empty list.
 fn pick<'a, T>(rng: &mut SmallRng, items: &'a [T]) -> &'a T {

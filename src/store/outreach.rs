@@ -346,6 +346,20 @@ pub fn notices(
     Ok(query.order(reminder_notice::number.asc()).limit(limit).load(conn)?)
 }
 
+/// Every notice of a run, in number order (read in pages of 5,000 so no statement returns the
+/// whole run at once).
+pub fn all_notices(conn: &mut DbConnection, run_id: &str) -> Result<Vec<NoticeRow>, StoreError> {
+    let mut all = Vec::new();
+    loop {
+        let after = all.last().map_or(0, |row: &NoticeRow| row.number);
+        let page = notices(conn, run_id, None, after, 5_000)?;
+        if page.is_empty() {
+            return Ok(all);
+        }
+        all.extend(page);
+    }
+}
+
 /// Notices of a run by number.
 pub fn notices_numbered(conn: &mut DbConnection, run_id: &str, numbers: &[i64]) -> Result<Vec<NoticeRow>, StoreError> {
     Ok(reminder_notice::table

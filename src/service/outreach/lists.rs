@@ -11,14 +11,14 @@ use super::super::audit::AuditRecord;
 use super::super::resource::audit_outcome;
 use super::super::{Registry, ServiceError, access};
 use super::population::{self, Exclusion, Screening};
-use super::reminder_run::{check_common, population_for, population_query};
+use super::population::{check_common, population_for, population_query};
 use crate::domain::access::Principal;
 use crate::domain::codes::{CVX_SYSTEM, MVX_SYSTEM};
-use crate::domain::outreach::{AgeRange, ContactDetails, DueGroup, DueStatus, RunCriteria, iso_date};
+use crate::domain::outreach::{AgeRange, ContactDetails, DueGroup, DueStatus, RunCriteria};
 use crate::domain::search::PatientFilter;
-use crate::domain::time::Timestamp;
+use crate::domain::time::{Timestamp, format_date, midnight_utc, parse_date, today};
 use crate::fhir::text::normalize_for_search;
-use crate::forecast::{Engine, SeriesStatus};
+use crate::forecast::SeriesStatus;
 use crate::outreach::contact;
 use crate::store::outreach::{self as outreach_store, LotDoseRow, PopulationQuery};
 
@@ -97,7 +97,7 @@ fn recalled_dose(row: &LotDoseRow) -> RecalledDose {
     let view: DoseView = serde_json::from_str(&row.resource_json).unwrap_or_default();
     RecalledDose {
         immunization_id: row.id.clone(),
-        date: view.occurrence_date_time.as_deref().and_then(|d| d.get(..10)).and_then(iso_date::parse),
+        date: view.occurrence_date_time.as_deref().and_then(|d| d.get(..10)).and_then(parse_date),
         cvx: view
             .vaccine_code
             .coding
@@ -114,14 +114,6 @@ fn recalled_dose(row: &LotDoseRow) -> RecalledDose {
     }
 }
 
-fn today() -> Date {
-    Timestamp::now().to_offset_date_time().map(|t| t.date()).unwrap_or(Date::MIN)
-}
-
-fn midnight(date: Date) -> Timestamp {
-    Timestamp::from_offset_date_time(date.midnight().assume_utc())
-}
-
 /// Everyone who received doses of a lot, with contact details: the caller's organization's
 /// patients, or anyone for state staff. Audited with every person listed.
 pub fn lot_recall(
@@ -134,8 +126,8 @@ pub fn lot_recall(
         "lotNumber={}&manufacturer={}&from={}&to={}",
         request.lot_number.chars().take(64).collect::<String>(),
         request.manufacturer.as_deref().unwrap_or_default().chars().take(16).collect::<String>(),
-        request.from.map(iso_date::format).unwrap_or_default(),
-        request.to.map(iso_date::format).unwrap_or_default(),
+        request.from.map(format_date).unwrap_or_default(),
+        request.to.map(format_date).unwrap_or_default(),
     ));
     let result = (|| {
         access::check_outreach(principal)?;
@@ -150,8 +142,8 @@ pub fn lot_recall(
         }
         let population = population_for(principal, request.organization_id.as_deref())?;
         let visible_to = access::visible_to(principal);
-        let from = request.from.map(midnight);
-        let to = request.to.and_then(|d| d.next_day()).map(midnight);
+        let from = request.from.map(midnight_utc);
+        let to = request.to.and_then(|d| d.next_day()).map(midnight_utc);
         let doses = registry
             .database()
             .read(|conn| outreach_store::doses_of_lot(conn, &lot, &visible_to, from, to, MAX_LOT_DOSES))?;
@@ -231,12 +223,13 @@ pub struct OutbreakEntry {
     pub next_dose: Option<DueGroup>,
 }
 
-/// The people of an area and age band who are not complete or immune for a vaccine group.
+/// The people of an area and age band who are not complete or immune for a vaccine group, and
+/// the date they were assessed on.
 pub fn outbreak(
     registry: &Registry,
     principal: &Principal,
     request: OutbreakRequest,
-) -> Result<Vec<OutbreakEntry>, ServiceError> {
+) -> Result<(Date, Vec<OutbreakEntry>), ServiceError> {
     let mut record = AuditRecord::by(principal, "outbreak-list").on("Patient");
     record.query = Some(
         format!("vaccineGroup={}&postalCodes={}", request.vaccine_group, request.postal_codes.join(","))
@@ -257,8 +250,7 @@ pub fn outbreak(
             return Err(ServiceError::invalid("vaccineGroup", "vaccineGroup is required (e.g. MMR)."));
         }
         check_common(&mut request.postal_codes, &request.age, std::slice::from_ref(&request.vaccine_group))?;
-        let engine = Engine::shared()
-            .map_err(|e| ServiceError::Configuration(format!("the CDSi supporting data cannot be loaded: {e}")))?;
+        let engine = super::super::forecast::engine()?;
         let as_of = request.as_of.unwrap_or_else(today);
         let criteria = RunCriteria {
             population: population_for(principal, request.organization_id.as_deref())?,
@@ -271,9 +263,9 @@ pub fn outbreak(
             repeat_interval_days: 0,
         };
         let query = population_query(&criteria, vec![PatientFilter::Visible(access::visible_to(principal))]);
-        let screening = Screening { age: &criteria.age, as_of, requester: None, honour_declined_reminders: false };
+        let screening = Screening { age: &criteria.age, as_of, requester: None };
         let mut entries = Vec::new();
-        population::for_each_batch(registry.database(), &query, false, |candidates, facts| {
+        population::for_each_batch(registry.database(), &query, None, |candidates, facts| {
             let outcomes = population::parallel_map(candidates, |candidate| {
                 population::screen(engine, &screening, candidate, facts)
             })?;
@@ -299,9 +291,9 @@ pub fn outbreak(
             }
             Ok(())
         })?;
-        Ok(entries)
+        Ok((as_of, entries))
     })();
-    audit_outcome(registry, record, &result, |record, entries| {
+    audit_outcome(registry, record, &result, |record, (_, entries)| {
         record.patient_ids = entries.iter().map(|e| e.contact.patient_id.clone()).collect();
     });
     result

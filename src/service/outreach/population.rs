@@ -1,5 +1,6 @@
-//! A run's or list's population, read in keyset batches, screened (age band, privacy, declined
-//! reminders, deceased) and forecast in parallel on every core.
+//! A run's or list's population: whom it covers and the criteria both share (postal codes, age
+//! band, vaccine groups), read in keyset batches, screened (age band, privacy, declined reminders,
+//! deceased) and forecast in parallel on every core.
 
 use std::collections::{HashMap, HashSet};
 
@@ -7,8 +8,10 @@ use time::Date;
 
 use super::super::ServiceError;
 use super::super::access::{self, ReminderBar, RunRequester};
-use crate::domain::outreach::AgeRange;
+use crate::domain::access::Principal;
+use crate::domain::outreach::{AgeRange, Population, RunCriteria};
 use crate::domain::privacy::Visibility;
+use crate::domain::search::{PatientFilter, StringMatch};
 use crate::domain::time::Timestamp;
 use crate::forecast::{AdministeredDose, Assessment, Engine, Gender, PatientHistory};
 use crate::outreach::contact::{self, PatientFacts};
@@ -49,8 +52,6 @@ pub struct Screening<'a> {
     /// Reminder runs decide opt-out and locks here (to count them); lists filter them in SQL
     /// exactly as searches do, and pass `None`.
     pub requester: Option<&'a RunRequester>,
-    /// Whether people who declined reminders are left out (runs: yes; lists: no).
-    pub honour_declined_reminders: bool,
 }
 
 /// What a batch needs besides the candidates.
@@ -58,13 +59,17 @@ pub struct Screening<'a> {
 pub struct BatchFacts {
     pub doses: HashMap<String, Vec<AdministeredDose>>,
     pub declined: HashSet<String>,
+    /// Patient id -> vaccine groups a notice was sent for within the repeat interval.
+    pub recently_notified: HashMap<String, HashSet<String>>,
 }
 
-/// Reads the facts of a batch: completed doses and declined reminders.
+/// Reads the facts of a batch: completed doses; for a reminder run (`run_notified_since`: the
+/// first day of the repeat interval, `YYYY-MM-DD`) also declined reminders and the vaccine groups
+/// notified since that day.
 pub fn batch_facts(
     conn: &mut DbConnection,
     candidates: &[Candidate],
-    with_declined: bool,
+    run_notified_since: Option<&str>,
 ) -> Result<BatchFacts, StoreError> {
     let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
     let mut doses: HashMap<String, Vec<AdministeredDose>> = HashMap::with_capacity(ids.len());
@@ -72,12 +77,14 @@ pub fn batch_facts(
         let Some(date) = start.and_then(|s| Timestamp(s).to_offset_date_time()).map(|t| t.date()) else { continue };
         doses.entry(patient_id).or_default().push(AdministeredDose { date, cvx, mvx: None });
     }
-    let declined = if with_declined {
-        outreach_store::reminders_declined(conn, &ids)?.into_iter().collect()
-    } else {
-        HashSet::new()
-    };
-    Ok(BatchFacts { doses, declined })
+    let mut facts = BatchFacts { doses, ..BatchFacts::default() };
+    if let Some(since) = run_notified_since {
+        facts.declined = outreach_store::reminders_declined(conn, &ids)?.into_iter().collect();
+        for (patient_id, group) in outreach_store::notified_since(conn, &ids, since)? {
+            facts.recently_notified.entry(patient_id).or_default().insert(group);
+        }
+    }
+    Ok(facts)
 }
 
 /// The full birth date of a candidate (`None` for a partial or missing one).
@@ -115,7 +122,8 @@ pub fn screen(
             None => {}
         }
     }
-    if screening.honour_declined_reminders && facts.declined.contains(&candidate.id) {
+    // Read for reminder runs only (lists do not honour the choice): empty otherwise.
+    if facts.declined.contains(&candidate.id) {
         return Err(Exclusion::RemindersDeclined);
     }
     let patient_facts = contact::patient_facts(&candidate.id, &candidate.resource_json, birth, screening.as_of)
@@ -159,14 +167,14 @@ pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
 pub fn for_each_batch(
     database: &crate::store::Database,
     query: &PopulationQuery,
-    with_declined: bool,
+    run_notified_since: Option<&str>,
     mut each: impl FnMut(&[Candidate], &BatchFacts) -> Result<(), ServiceError>,
 ) -> Result<(), ServiceError> {
     let mut after: Option<String> = None;
     loop {
         let (candidates, facts) = database.read(|conn| {
             let candidates = outreach_store::population_batch(conn, query, after.as_deref(), BATCH_SIZE)?;
-            let facts = batch_facts(conn, &candidates, with_declined)?;
+            let facts = batch_facts(conn, &candidates, run_notified_since)?;
             Ok::<_, ServiceError>((candidates, facts))
         })?;
         let Some(last) = candidates.last() else { return Ok(()) };
@@ -196,4 +204,72 @@ pub fn birth_bounds(age: &AgeRange, as_of: Date) -> (Option<Timestamp>, Option<T
     let born_to = age.min.and_then(back).and_then(|d| d.checked_add(day)).map(instant);
     let born_from = age.max.map(|max| max.next()).and_then(back).and_then(|d| d.checked_sub(day)).map(instant);
     (born_from, born_to)
+}
+
+/// The population conditions of a run or list.
+pub fn population_query(criteria: &RunCriteria, mut filters: Vec<PatientFilter>) -> PopulationQuery {
+    if !criteria.postal_codes.is_empty() {
+        filters.push(PatientFilter::PostalCode(
+            criteria.postal_codes.iter().map(|code| StringMatch::StartsWith(code.clone())).collect(),
+        ));
+    }
+    let (born_from, born_to) = birth_bounds(&criteria.age, criteria.as_of);
+    PopulationQuery { population: criteria.population.clone(), filters, born_from, born_to }
+}
+
+/// Checks the postal codes, age band and vaccine groups shared by runs and outbreak lists, and
+/// normalizes the postal codes as the index stores them.
+pub fn check_common(
+    postal_codes: &mut [String],
+    age: &AgeRange,
+    vaccine_groups: &[String],
+) -> Result<(), ServiceError> {
+    for code in postal_codes.iter_mut() {
+        *code = crate::fhir::patient::normalize_postal_code(code);
+        if code.is_empty() || code.len() > 10 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(ServiceError::invalid(
+                "postalCodes",
+                "Each postal code or prefix is 1 to 10 letters or digits (e.g. 55101 or 551).",
+            ));
+        }
+    }
+    if postal_codes.len() > 500 {
+        return Err(ServiceError::invalid("postalCodes", "At most 500 postal codes or prefixes."));
+    }
+    if let (Some(min), Some(max)) = (age.min, age.max) {
+        // Any ordinary date compares the two bounds; month lengths only blur a one-unit gap.
+        let reference = time::macros::date!(2000 - 01 - 01);
+        let (low, high) = (min.reached_on(reference), max.next().reached_on(reference));
+        if let (Some(low), Some(high)) = (low, high)
+            && low >= high
+        {
+            return Err(ServiceError::invalid("maxAge", "maxAge is below minAge."));
+        }
+    }
+    let engine = super::super::forecast::engine()?;
+    for group in vaccine_groups {
+        if !engine.data().vaccine_groups.iter().any(|g| g.name == *group) {
+            let known: Vec<&str> = engine.data().vaccine_groups.iter().map(|g| g.name.as_str()).collect();
+            return Err(ServiceError::invalid(
+                "vaccineGroups",
+                format!("Unknown vaccine group {group:?}; the CDSi groups are: {}.", known.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whom a run or list is for: a non-state caller always its own organization; state staff the
+/// organization they name, or the state.
+pub fn population_for(principal: &Principal, organization_id: Option<&str>) -> Result<Population, ServiceError> {
+    match organization_id {
+        Some(id) if principal.is_state_admin() || id == principal.organization_id => {
+            Ok(Population::Organization { organization_id: id.to_owned() })
+        }
+        Some(_) => Err(ServiceError::Forbidden(
+            "An organization runs outreach for its own patients; the health department runs it for others.".to_owned(),
+        )),
+        None if principal.is_state_admin() => Ok(Population::State),
+        None => Ok(Population::Organization { organization_id: principal.organization_id.clone() }),
+    }
 }

@@ -2,7 +2,7 @@
 //! staff for a region or the whole state; computed in the background (one run at a time, on
 //! every core); results kept until deleted; notices marked sent so they are not repeated.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
@@ -15,14 +15,12 @@ use super::population::{self, Exclusion, Screening};
 use crate::domain::access::Principal;
 use crate::domain::outreach::{
     AgeRange, Exclusions, Notice, NoticeDelivery, NoticeKind, Population, RunCriteria, RunRecord, RunStatus,
-    SendMethod, StoredNotice, iso_date,
+    SendMethod, StoredNotice,
 };
-use crate::domain::search::{PatientFilter, StringMatch};
-use crate::domain::time::Timestamp;
-use crate::forecast::Engine;
+use crate::domain::time::{Timestamp, format_date, parse_date, today};
 use crate::outreach::contact::family_key;
 use crate::outreach::due::{DueOutcome, due_groups};
-use crate::store::outreach::{self as outreach_store, ContactRow, NoticeRow, PopulationQuery, RunProgress, RunRow};
+use crate::store::outreach::{self as outreach_store, ContactRow, NoticeRow, RunProgress, RunRow};
 use crate::store::{Database, StoreError};
 
 /// The repeat interval when a request names none.
@@ -113,8 +111,7 @@ fn exclusions_json(exclusions: &Exclusions) -> String {
 /// Computes a run: reads the population in batches, screens and forecasts each batch on every
 /// core, and stores the batch's notices with the progress.
 fn execute(database: &Database, run_id: &str) -> Result<(), ServiceError> {
-    let engine = Engine::shared()
-        .map_err(|e| ServiceError::Configuration(format!("the CDSi supporting data cannot be loaded: {e}")))?;
+    let engine = super::super::forecast::engine()?;
     let Some(row) = database.read(|conn| outreach_store::run(conn, run_id))? else { return Ok(()) };
     let record = run_record(row)?;
     let criteria = record.criteria.clone();
@@ -123,33 +120,23 @@ fn execute(database: &Database, run_id: &str) -> Result<(), ServiceError> {
         facility_id: record.facility_id.clone(),
         state: criteria.population == Population::State,
     };
-    let query = population_query(&criteria, Vec::new());
+    let query = population::population_query(&criteria, Vec::new());
     let total = database.read(|conn| outreach_store::count_population(conn, &query))?;
     database.write({
         let run_id = run_id.to_owned();
         move |conn| outreach_store::start_run(conn, &run_id, total, Timestamp::now())
     })?;
-    let screening = Screening {
-        age: &criteria.age,
-        as_of: criteria.as_of,
-        requester: Some(&requester),
-        honour_declined_reminders: true,
-    };
+    let screening = Screening { age: &criteria.age, as_of: criteria.as_of, requester: Some(&requester) };
     let since = criteria
         .as_of
         .checked_sub(Duration::days(i64::from(criteria.repeat_interval_days)))
-        .map_or_else(String::new, iso_date::format);
+        .map_or_else(String::new, format_date);
     let mut exclusions = Exclusions::default();
     let (mut processed, mut reminders, mut recalls, mut number) = (0i64, 0i64, 0i64, 0i64);
-    population::for_each_batch(database, &query, true, |candidates, facts| {
-        let ids: Vec<String> = candidates.iter().map(|c| c.id.clone()).collect();
-        let mut recent: HashMap<String, HashSet<String>> = HashMap::new();
-        for (patient_id, group) in database.read(|conn| outreach_store::notified_since(conn, &ids, &since))? {
-            recent.entry(patient_id).or_default().insert(group);
-        }
+    population::for_each_batch(database, &query, Some(&since), |candidates, facts| {
         let outcomes = population::parallel_map(candidates, |candidate| {
             population::screen(engine, &screening, candidate, facts).map(|member| {
-                let due = due_groups(&member.assessment, &criteria, recent.get(&candidate.id));
+                let due = due_groups(&member.assessment, &criteria, facts.recently_notified.get(&candidate.id));
                 (member.facts, due)
             })
         })?;
@@ -214,75 +201,6 @@ fn count(exclusions: &mut Exclusions, exclusion: Exclusion) {
     *counter += 1;
 }
 
-/// The population conditions of a run or list.
-pub(super) fn population_query(criteria: &RunCriteria, mut filters: Vec<PatientFilter>) -> PopulationQuery {
-    if !criteria.postal_codes.is_empty() {
-        filters.push(PatientFilter::PostalCode(
-            criteria.postal_codes.iter().map(|code| StringMatch::StartsWith(code.clone())).collect(),
-        ));
-    }
-    let (born_from, born_to) = population::birth_bounds(&criteria.age, criteria.as_of);
-    PopulationQuery { population: criteria.population.clone(), filters, born_from, born_to }
-}
-
-/// Checks the postal codes, age band and vaccine groups shared by runs and outbreak lists, and
-/// normalizes the postal codes as the index stores them.
-pub(super) fn check_common(
-    postal_codes: &mut [String],
-    age: &AgeRange,
-    vaccine_groups: &[String],
-) -> Result<(), ServiceError> {
-    for code in postal_codes.iter_mut() {
-        *code = crate::fhir::patient::normalize_postal_code(code);
-        if code.is_empty() || code.len() > 10 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(ServiceError::invalid(
-                "postalCodes",
-                "Each postal code or prefix is 1 to 10 letters or digits (e.g. 55101 or 551).",
-            ));
-        }
-    }
-    if postal_codes.len() > 500 {
-        return Err(ServiceError::invalid("postalCodes", "At most 500 postal codes or prefixes."));
-    }
-    if let (Some(min), Some(max)) = (age.min, age.max) {
-        // Any ordinary date compares the two bounds; month lengths only blur a one-unit gap.
-        let reference = time::macros::date!(2000 - 01 - 01);
-        let (low, high) = (min.reached_on(reference), max.next().reached_on(reference));
-        if let (Some(low), Some(high)) = (low, high)
-            && low >= high
-        {
-            return Err(ServiceError::invalid("maxAge", "maxAge is below minAge."));
-        }
-    }
-    let engine = Engine::shared()
-        .map_err(|e| ServiceError::Configuration(format!("the CDSi supporting data cannot be loaded: {e}")))?;
-    for group in vaccine_groups {
-        if !engine.data().vaccine_groups.iter().any(|g| g.name == *group) {
-            let known: Vec<&str> = engine.data().vaccine_groups.iter().map(|g| g.name.as_str()).collect();
-            return Err(ServiceError::invalid(
-                "vaccineGroups",
-                format!("Unknown vaccine group {group:?}; the CDSi groups are: {}.", known.join(", ")),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Whom a run or list is for: a non-state caller always its own organization; state staff the
-/// organization they name, or the state.
-pub(super) fn population_for(principal: &Principal, organization_id: Option<&str>) -> Result<Population, ServiceError> {
-    match organization_id {
-        Some(id) if principal.is_state_admin() || id == principal.organization_id => {
-            Ok(Population::Organization { organization_id: id.to_owned() })
-        }
-        Some(_) => Err(ServiceError::Forbidden(
-            "An organization runs outreach for its own patients; the health department runs it for others.".to_owned(),
-        )),
-        None if principal.is_state_admin() => Ok(Population::State),
-        None => Ok(Population::Organization { organization_id: principal.organization_id.clone() }),
-    }
-}
-
 fn record_for(principal: &Principal, action: &str, run_id: Option<&str>) -> AuditRecord {
     let mut record = AuditRecord::by(principal, action).on("ReminderRun");
     if let Some(id) = run_id {
@@ -298,7 +216,7 @@ pub fn request(registry: &Registry, principal: &Principal, request: RunRequest) 
     let result = (|| {
         access::check_outreach(principal)?;
         let mut request = request;
-        check_common(&mut request.postal_codes, &request.age, &request.vaccine_groups)?;
+        population::check_common(&mut request.postal_codes, &request.age, &request.vaccine_groups)?;
         if request.reminder_within_days.is_none() && request.recall_overdue_days.is_none() {
             return Err(ServiceError::invalid(
                 "reminderWithinDays",
@@ -313,13 +231,13 @@ pub fn request(registry: &Registry, principal: &Principal, request: RunRequest) 
                 "reminderWithinDays is at most 366 and recallOverdueDays at most 3660.",
             ));
         }
-        let today = Timestamp::now().to_offset_date_time().map(|t| t.date()).unwrap_or(Date::MIN);
+        let today = today();
         let as_of = request.as_of.unwrap_or(today);
         if (as_of - today).whole_days().abs() > 366 {
             return Err(ServiceError::invalid("asOf", "asOf is within a year of today."));
         }
         let criteria = RunCriteria {
-            population: population_for(principal, request.organization_id.as_deref())?,
+            population: population::population_for(principal, request.organization_id.as_deref())?,
             postal_codes: request.postal_codes,
             age: request.age,
             vaccine_groups: request.vaccine_groups,
@@ -425,7 +343,7 @@ fn stored_notice(row: NoticeRow) -> Result<StoredNotice, ServiceError> {
         notice,
         delivery: NoticeDelivery {
             attempts: row.attempts,
-            last_sent_on: row.last_sent_on.as_deref().and_then(iso_date::parse),
+            last_sent_on: row.last_sent_on.as_deref().and_then(parse_date),
             last_method: row.last_method.as_deref().and_then(SendMethod::parse),
         },
     })
@@ -495,16 +413,8 @@ pub fn export(
     let result = (|| {
         let run = visible_run(registry, principal, run_id)?;
         check_completed(&run)?;
-        let mut all = Vec::new();
-        let mut after = 0;
-        loop {
-            let rows = registry.database().read(|conn| outreach_store::notices(conn, run_id, None, after, 5_000))?;
-            let Some(last) = rows.last() else { break };
-            after = last.number;
-            for row in rows {
-                all.push(stored_notice(row)?);
-            }
-        }
+        let rows = registry.database().read(|conn| outreach_store::all_notices(conn, run_id))?;
+        let all = rows.into_iter().map(stored_notice).collect::<Result<Vec<_>, _>>()?;
         Ok((run, all))
     })();
     audit_outcome(registry, record, &result, |record, (_, notices)| {
@@ -528,7 +438,7 @@ pub fn mark_sent(
     let result = (|| {
         let run = visible_run(registry, principal, run_id)?;
         check_completed(&run)?;
-        let today = Timestamp::now().to_offset_date_time().map(|t| t.date()).unwrap_or(Date::MIN);
+        let today = today();
         let sent_on = sent_on.unwrap_or(today);
         if sent_on > today {
             return Err(ServiceError::invalid("sentOn", "sentOn cannot be in the future."));
@@ -541,7 +451,7 @@ pub fn mark_sent(
                 "List 1 to 100000 notice numbers, or leave notices out for all.",
             ));
         }
-        let sent_on = iso_date::format(sent_on);
+        let sent_on = format_date(sent_on);
         let run_id = run_id.to_owned();
         let organization_id = principal.organization_id.clone();
         let mut audit = record.clone();
@@ -557,17 +467,7 @@ pub fn mark_sent(
                     }
                     rows
                 }
-                None => {
-                    let mut rows = Vec::new();
-                    let mut after = 0;
-                    loop {
-                        let page = outreach_store::notices(conn, &run_id, None, after, 5_000)?;
-                        let Some(last) = page.last() else { break };
-                        after = last.number;
-                        rows.extend(page);
-                    }
-                    rows
-                }
+                None => outreach_store::all_notices(conn, &run_id)?,
             };
             let mut contacts = Vec::new();
             let mut marked = Vec::with_capacity(rows.len());
