@@ -95,6 +95,20 @@ pub enum PatientFilter {
     Visible(super::privacy::VisibleTo),
 }
 
+impl PatientFilter {
+    /// How many alternative values the filter ORs together (0 for the visibility rule).
+    pub fn alternatives(&self) -> usize {
+        match self {
+            PatientFilter::Id(values) | PatientFilter::Gender(values) => values.len(),
+            PatientFilter::Identifier(tokens) => tokens.len(),
+            PatientFilter::Name { matches, .. } | PatientFilter::PostalCode(matches) => matches.len(),
+            PatientFilter::BirthDate(dates) | PatientFilter::LastUpdated(dates) => dates.len(),
+            PatientFilter::Active(values) => values.len(),
+            PatientFilter::Visible(_) => 0,
+        }
+    }
+}
+
 /// One Immunization search filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImmunizationFilter {
@@ -114,6 +128,21 @@ pub enum ImmunizationFilter {
     LastUpdated(Vec<DateMatch>),
     /// What the caller may see (added by the service from the privacy rules, never parsed).
     Visible(super::privacy::VisibleTo),
+}
+
+impl ImmunizationFilter {
+    /// How many alternative values the filter ORs together (0 for the visibility rule).
+    pub fn alternatives(&self) -> usize {
+        match self {
+            ImmunizationFilter::Id(values)
+            | ImmunizationFilter::Patient(values)
+            | ImmunizationFilter::Status(values) => values.len(),
+            ImmunizationFilter::Date(dates) | ImmunizationFilter::LastUpdated(dates) => dates.len(),
+            ImmunizationFilter::VaccineCode(tokens) => tokens.len(),
+            ImmunizationFilter::LotNumber(matches) => matches.len(),
+            ImmunizationFilter::Visible(_) => 0,
+        }
+    }
 }
 
 /// Patient sort keys.

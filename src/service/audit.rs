@@ -181,6 +181,11 @@ pub fn append_in(conn: &mut DbConnection, records: Vec<AuditRecord>) -> Result<(
     audit_store::append(conn, &rows)
 }
 
+/// An absent optional field, hashed as a value no text field can hold.
+fn or_absent(value: &Option<String>) -> &str {
+    value.as_deref().unwrap_or("\u{0}")
+}
+
 /// SHA-256 over the previous hash and every field, each length-prefixed so that no two
 /// different events serialize alike.
 fn event_hash(row: &AuditRow) -> String {
@@ -189,23 +194,22 @@ fn event_hash(row: &AuditRow) -> String {
         hasher.update((value.len() as u64).to_be_bytes());
         hasher.update(value.as_bytes());
     };
-    let optional = |value: &Option<String>| value.clone().unwrap_or_else(|| "\u{0}".to_owned());
     field(&row.prev_hash);
     field(&row.seq.to_string());
     field(&row.recorded_at.to_string());
     field(&row.agent_kind);
-    field(&optional(&row.agent_id));
-    field(&optional(&row.organization_id));
-    field(&optional(&row.facility_id));
-    field(&optional(&row.token_id));
+    field(or_absent(&row.agent_id));
+    field(or_absent(&row.organization_id));
+    field(or_absent(&row.facility_id));
+    field(or_absent(&row.token_id));
     field(&row.action);
-    field(&optional(&row.resource_type));
+    field(or_absent(&row.resource_type));
     field(&row.resource_ids);
     field(&row.patient_ids);
-    field(&optional(&row.query));
+    field(or_absent(&row.query));
     field(&row.outcome);
     field(&row.status.to_string());
-    field(&optional(&row.detail));
+    field(or_absent(&row.detail));
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = hasher.finalize();
     let mut text = String::with_capacity(digest.len() * 2);

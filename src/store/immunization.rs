@@ -4,8 +4,8 @@ use diesel::prelude::*;
 
 use super::current_row::CurrentRow;
 use super::schema::{immunization, immunization_vaccine_code};
-use super::search_sql::{any_of, date_condition, string_condition, token_condition, visible_condition};
-use super::{DbConnection, INSERT_CHUNK_ROWS, MultiBackend, StoreError, insert_many};
+use super::search_sql::{all_of, any_of, date_condition, one_of, string_condition, token_condition, visible_condition};
+use super::{DbConnection, INSERT_CHUNK_ROWS, MultiBackend, StoreError, insert_many, on_backend};
 use crate::domain::ids::{ResourceId, VersionId};
 use crate::domain::immunization::ImmunizationIndex;
 use crate::domain::patient::IndexedToken;
@@ -90,20 +90,17 @@ pub fn current_with_visibility(
     conn: &mut DbConnection,
     id: &str,
 ) -> Result<Option<(CurrentVersion, Option<String>)>, StoreError> {
-    let row = immunization::table
-        .find(id)
-        .select((
-            (
-                immunization::id,
-                immunization::version_id,
-                immunization::last_updated,
-                immunization::deleted,
-                immunization::resource_json,
-            ),
-            immunization::visible_to,
-        ))
-        .get_result::<(CurrentRow, Option<String>)>(conn)
-        .optional()?;
+    let query = immunization::table.find(id).select((
+        (
+            immunization::id,
+            immunization::version_id,
+            immunization::last_updated,
+            immunization::deleted,
+            immunization::resource_json,
+        ),
+        immunization::visible_to,
+    ));
+    let row = on_backend!(conn, |backend| query.get_result::<(CurrentRow, Option<String>)>(backend)).optional()?;
     Ok(row.map(|(row, visible_to)| (row.into_current(), visible_to)))
 }
 
@@ -294,18 +291,14 @@ fn after_keyset(key: ImmunizationSortKey, descending: bool, after: &Keyset) -> R
 }
 
 fn matching(filters: &[ImmunizationFilter]) -> Condition {
-    let mut combined: Condition = Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 1"));
-    for filter in filters {
-        let next = filter_condition(filter);
-        combined = Box::new(combined.and(next));
-    }
-    combined
+    let alternatives: usize = filters.iter().map(ImmunizationFilter::alternatives).sum();
+    all_of!(immunization::table, alternatives, filters.iter().map(filter_condition))
 }
 
 fn filter_condition(filter: &ImmunizationFilter) -> Condition {
     match filter {
-        ImmunizationFilter::Id(ids) => Box::new(immunization::id.eq_any(ids.clone())),
-        ImmunizationFilter::Patient(ids) => Box::new(immunization::patient_id.eq_any(ids.clone())),
+        ImmunizationFilter::Id(ids) => one_of!(immunization::id, ids),
+        ImmunizationFilter::Patient(ids) => one_of!(immunization::patient_id, ids),
         ImmunizationFilter::Date(dates) => any_of!(immunization::table, dates, |d| date_condition!(
             immunization::table,
             immunization::occurrence_start.assume_not_null(),
@@ -337,7 +330,7 @@ fn filter_condition(filter: &ImmunizationFilter) -> Condition {
                 in_vaccine_codes
             ))
         }
-        ImmunizationFilter::Status(codes) => Box::new(immunization::status.eq_any(codes.clone())),
+        ImmunizationFilter::Status(codes) => one_of!(immunization::status, codes),
         ImmunizationFilter::Visible(visible_to) => visible_condition!(immunization::visible_to, visible_to),
         ImmunizationFilter::LotNumber(matches) => {
             macro_rules! boxed {

@@ -40,6 +40,20 @@ macro_rules! insert_many {
 }
 pub(crate) use insert_many;
 
+/// Runs a query on the concrete connection of either backend. Through the `MultiConnection`
+/// enum diesel must rebuild a query's SQL text on every call to find its cached statement;
+/// on a concrete connection a query of a static type finds it by its type. Used on the hottest
+/// paths (a read by id), where that rebuild was a tenth of the server's CPU.
+macro_rules! on_backend {
+    ($conn:expr, |$backend:ident| $body:expr) => {
+        match $conn {
+            $crate::store::DbConnection::Postgresql($backend) => $body,
+            $crate::store::DbConnection::Sqlite($backend) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 /// Rows per multi-row insert: keeps every statement under SQLite's bind-parameter limit.
 pub(crate) const INSERT_CHUNK_ROWS: usize = 500;
 

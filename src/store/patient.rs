@@ -4,8 +4,8 @@ use diesel::prelude::*;
 
 use super::current_row::CurrentRow;
 use super::schema::{patient, patient_identifier, patient_name, patient_postal_code};
-use super::search_sql::{any_of, date_condition, string_condition, token_condition, visible_condition};
-use super::{DbConnection, INSERT_CHUNK_ROWS, MultiBackend, StoreError, insert_many};
+use super::search_sql::{all_of, any_of, date_condition, one_of, string_condition, token_condition, visible_condition};
+use super::{DbConnection, INSERT_CHUNK_ROWS, MultiBackend, StoreError, insert_many, on_backend};
 use crate::domain::ids::{ResourceId, VersionId};
 use crate::domain::patient::{IndexedName, IndexedToken, PatientIndex};
 use crate::domain::resource::{CurrentVersion, HistoryMethod, StoredResource};
@@ -134,14 +134,11 @@ pub fn current_with_visibility(
     conn: &mut DbConnection,
     id: &str,
 ) -> Result<Option<(CurrentVersion, Option<String>)>, StoreError> {
-    let row = patient::table
-        .find(id)
-        .select((
-            (patient::id, patient::version_id, patient::last_updated, patient::deleted, patient::resource_json),
-            patient::visible_to,
-        ))
-        .get_result::<(CurrentRow, Option<String>)>(conn)
-        .optional()?;
+    let query = patient::table.find(id).select((
+        (patient::id, patient::version_id, patient::last_updated, patient::deleted, patient::resource_json),
+        patient::visible_to,
+    ));
+    let row = on_backend!(conn, |backend| query.get_result::<(CurrentRow, Option<String>)>(backend)).optional()?;
     Ok(row.map(|(row, visible_to)| (row.into_current(), visible_to)))
 }
 
@@ -316,18 +313,14 @@ fn after_keyset(key: PatientSortKey, descending: bool, after: &Keyset) -> Result
 
 /// The condition "matches every filter".
 pub(super) fn matching(filters: &[PatientFilter]) -> Condition {
-    let mut combined: Condition = Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 1"));
-    for filter in filters {
-        let next = filter_condition(filter);
-        combined = Box::new(combined.and(next));
-    }
-    combined
+    let alternatives: usize = filters.iter().map(PatientFilter::alternatives).sum();
+    all_of!(patient::table, alternatives, filters.iter().map(filter_condition))
 }
 
 fn filter_condition(filter: &PatientFilter) -> Condition {
     match filter {
         PatientFilter::Visible(visible_to) => visible_condition!(patient::visible_to, visible_to),
-        PatientFilter::Id(ids) => Box::new(patient::id.eq_any(ids.clone())),
+        PatientFilter::Id(ids) => one_of!(patient::id, ids),
         PatientFilter::Identifier(tokens) => {
             macro_rules! in_identifiers {
                 ($condition:expr) => {
@@ -392,7 +385,7 @@ fn filter_condition(filter: &PatientFilter) -> Condition {
             patient::last_updated + 1_i64,
             d
         )),
-        PatientFilter::Gender(codes) => Box::new(patient::gender.assume_not_null().eq_any(codes.clone())),
+        PatientFilter::Gender(codes) => one_of!(patient::gender.assume_not_null(), codes),
         PatientFilter::PostalCode(matches) => {
             macro_rules! in_postal_codes {
                 ($condition:expr) => {
@@ -410,6 +403,6 @@ fn filter_condition(filter: &PatientFilter) -> Condition {
                 in_postal_codes
             ))
         }
-        PatientFilter::Active(values) => Box::new(patient::active.eq_any(values.clone())),
+        PatientFilter::Active(values) => one_of!(patient::active, values),
     }
 }

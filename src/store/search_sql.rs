@@ -25,6 +25,53 @@ pub(crate) fn like_contains_pattern(text: &str) -> String {
     pattern
 }
 
+/// Searches with at most this many alternatives in all (`family=smith`, `patient=123`, the
+/// everyday searches) reuse one prepared statement per connection; richer ones are prepared per
+/// request. Diesel's statement cache is unbounded and keyed by SQL text, so caching every shape
+/// would let a client grow it without limit: at one alternative there are a few dozen shapes per
+/// sort order.
+pub(crate) const MAX_CACHED_ALTERNATIVES: usize = 1;
+
+/// ANDs the conditions of a search's filters. Raw SQL keeps diesel from caching a statement, so
+/// it appears only in a search with more than [`MAX_CACHED_ALTERNATIVES`] alternatives; the
+/// everyday search is a cached statement (parsing and planning it anew was an eighth of the
+/// server's work on a name search).
+macro_rules! all_of {
+    ($table:ty, $alternatives:expr, $conditions:expr) => {{
+        use diesel::prelude::*;
+        type Condition =
+            Box<dyn diesel::BoxableExpression<$table, $crate::store::MultiBackend, SqlType = diesel::sql_types::Bool>>;
+        let mut combined: Option<Condition> = if $alternatives > $crate::store::search_sql::MAX_CACHED_ALTERNATIVES {
+            Some(Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 1")))
+        } else {
+            None
+        };
+        for next in $conditions {
+            let next: Condition = next;
+            combined = Some(match combined {
+                None => next,
+                Some(previous) => Box::new(previous.and(next)),
+            });
+        }
+        let always: Condition = Box::new(<bool as diesel::IntoSql>::into_sql::<diesel::sql_types::Bool>(true));
+        combined.unwrap_or(always)
+    }};
+}
+pub(crate) use all_of;
+
+/// `column = value` for one value, `column IN (...)` for several (an `IN` list is never cached:
+/// its length varies).
+macro_rules! one_of {
+    ($column:expr, $values:expr) => {{
+        use diesel::prelude::*;
+        match $values.as_slice() {
+            [one] => Box::new($column.eq(one.clone())) as Condition,
+            several => Box::new($column.eq_any(several.to_vec())) as Condition,
+        }
+    }};
+}
+pub(crate) use one_of;
+
 /// A boxed condition on a stored range `[start, end)` (both not-null expressions) for one date
 /// criterion. See `DateComparator` for the meaning of each prefix.
 macro_rules! date_condition {
@@ -119,8 +166,14 @@ macro_rules! visible_condition {
         use diesel::prelude::*;
         use $crate::domain::privacy::VisibleTo;
         match $visible_to {
+            // OR-ed equalities rather than `IN`: the statement stays cacheable (a caller has one
+            // or two keys).
             VisibleTo::Keys(keys) => {
-                Box::new($column.is_null().or($column.assume_not_null().eq_any(keys.clone()))) as Condition
+                let mut condition = Box::new($column.is_null()) as Condition;
+                for key in keys {
+                    condition = Box::new(condition.or($column.assume_not_null().eq(key.clone())));
+                }
+                condition
             }
             VisibleTo::AllButOptedOut => {
                 Box::new($column.is_null().or($column.assume_not_null().ne(String::new()))) as Condition

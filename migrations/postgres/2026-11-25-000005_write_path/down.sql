@@ -1,0 +1,1 @@
+DROP INDEX patient_opted_out;
