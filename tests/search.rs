@@ -90,6 +90,50 @@ async fn token_parameters_match_system_and_value() {
     assert_eq!(ids(&search(&app, &format!("Patient?_id={},{}", p.smith, p.baby)).await).len(), 2);
 }
 
+/// Everyday searches (one value in all) reuse a prepared statement per connection; searches
+/// with several values or criteria are prepared each time. Both must answer alike, and a reused
+/// statement must take each request's own values.
+#[actix_web::test]
+async fn cached_and_uncached_search_statements_answer_alike() {
+    let app = TestApp::spawn().await;
+    let p = people(&app).await;
+    let sorted = |mut found: Vec<String>| {
+        found.sort();
+        found
+    };
+    // The same shape twice with different values: the second runs the cached statement.
+    assert_eq!(ids(&search(&app, "Patient?family=smithson").await), vec![p.smithson.clone()]);
+    assert_eq!(ids(&search(&app, "Patient?family=baby").await), vec![p.baby.clone()]);
+    assert_eq!(ids(&search(&app, "Patient?gender=male").await), vec![p.munoz.clone()]);
+    assert!(ids(&search(&app, "Patient?gender=other").await).is_empty());
+    // Several values of one parameter (OR) and several parameters (AND).
+    assert_eq!(
+        sorted(ids(&search(&app, "Patient?family:exact=Smith,Baby").await)),
+        sorted(vec![p.smith.clone(), p.baby.clone()])
+    );
+    assert_eq!(ids(&search(&app, "Patient?gender=male,other").await), vec![p.munoz.clone()]);
+    assert_eq!(sorted(ids(&search(&app, "Patient?active=true,false&_count=10").await)).len(), 4);
+    assert_eq!(ids(&search(&app, "Patient?family=smi&birthdate=2015").await), vec![p.smith.clone()]);
+    assert!(ids(&search(&app, "Patient?family=smi&birthdate=2012").await).is_empty());
+    assert_eq!(
+        sorted(ids(&search(&app, &format!("Patient?_id={}&family=smi,bab", p.smith)).await)),
+        vec![p.smith.clone()]
+    );
+
+    let first = app.create_immunization(&immunization(&p.smith, "08", "2015-05-21")).await;
+    let second = app.create_immunization(&immunization(&p.baby, "08", "2024-07-02")).await;
+    assert_eq!(ids(&search(&app, &format!("Immunization?patient={}", p.smith)).await), vec![first.clone()]);
+    assert_eq!(ids(&search(&app, &format!("Immunization?patient={}", p.baby)).await), vec![second.clone()]);
+    assert_eq!(
+        sorted(ids(&search(&app, &format!("Immunization?patient={},{}", p.smith, p.baby)).await)),
+        sorted(vec![first.clone(), second.clone()])
+    );
+    assert_eq!(
+        ids(&search(&app, &format!("Immunization?patient={}&status=completed,not-done", p.baby)).await),
+        vec![second]
+    );
+}
+
 #[actix_web::test]
 async fn date_prefixes_compare_ranges() {
     let app = TestApp::spawn().await;
