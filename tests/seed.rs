@@ -13,14 +13,15 @@ use serde_json::Value;
 use common::TestDatabase;
 use izreg::domain::ids::{ResourceId, VersionId};
 use izreg::domain::resource::ResourceType;
+use izreg::domain::search::{PatientFilter, StringMatch};
 use izreg::domain::time::Timestamp;
 use izreg::fhir::resource::render;
 use izreg::fhir::{immunization as fhir_immunization, patient as fhir_patient};
 use izreg::service::Registry;
 use izreg::service::seed::{SeedOptions, SeedReport, seed};
 use izreg::store::schema::{
-    immunization, immunization_history, immunization_vaccine_code, patient, patient_history, patient_identifier,
-    patient_name, patient_postal_code,
+    deferred_index, immunization, immunization_history, immunization_vaccine_code, patient, patient_history,
+    patient_identifier, patient_name, patient_postal_code,
 };
 use izreg::store::{self, DatabaseOptions, DbConnection, StoreError};
 
@@ -309,6 +310,86 @@ fn seeding_twice_adds_new_people_with_unique_identifiers() {
     });
     assert_eq!(registry_ids.len(), 100);
     assert_eq!(registry_ids.iter().collect::<BTreeSet<_>>().len(), 100, "registry ids are unique");
+}
+
+/// The secondary indexes of the resource tables, as SQLite stores them (empty on PostgreSQL,
+/// where bulk loads defer nothing).
+fn resource_indexes(registry: &Registry) -> BTreeSet<(String, String)> {
+    #[derive(QueryableByName)]
+    struct Index {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        sql: String,
+    }
+    read(registry, |conn| match conn {
+        DbConnection::Sqlite(sqlite) => diesel::sql_query(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+             AND tbl_name IN ('patient', 'patient_name', 'patient_identifier', 'patient_postal_code', \
+             'patient_history', 'immunization', 'immunization_vaccine_code', 'immunization_history')",
+        )
+        .load::<Index>(sqlite),
+        DbConnection::Postgresql(_) => Ok(Vec::new()),
+    })
+    .into_iter()
+    .map(|index| (index.name, index.sql))
+    .collect()
+}
+
+fn deferred_indexes(registry: &Registry) -> Vec<String> {
+    read(registry, |conn| deferred_index::table.select(deferred_index::name).load(conn))
+}
+
+#[test]
+fn a_seed_into_an_empty_registry_ends_with_every_index_it_deferred_built() {
+    let database = TestDatabase::new();
+    let registry = start(&database);
+    let before = resource_indexes(&registry);
+    if !database.is_postgres() {
+        assert!(before.len() >= 15, "the resource tables are indexed: {before:?}");
+    }
+    seed(&registry, &SeedOptions { patients: 30, random_seed: 3 }).expect("seeding succeeds");
+    assert_eq!(resource_indexes(&registry), before, "the same indexes, with the same definitions");
+    assert!(deferred_indexes(&registry).is_empty());
+    // The rebuilt indexes answer searches.
+    let family: String = read(&registry, |conn| patient_name::table.select(patient_name::value_norm).first(conn));
+    let found = read(&registry, |conn| {
+        Ok(store::patient::count(
+            conn,
+            &[PatientFilter::Name { part: None, matches: vec![StringMatch::StartsWith(family)] }],
+        ))
+    });
+    assert!(found.expect("counted") >= 1);
+}
+
+#[test]
+fn a_bulk_load_into_a_registry_that_holds_resources_keeps_its_indexes() {
+    let database = TestDatabase::new();
+    let (registry, _) = seeded(&database, 5, 4);
+    let before = resource_indexes(&registry);
+    let settings = registry.database().write(store::bulk::begin_bulk_load).expect("the load begins");
+    assert_eq!(resource_indexes(&registry), before);
+    assert!(deferred_indexes(&registry).is_empty());
+    registry.database().write(move |conn| store::bulk::end_bulk_load(conn, settings)).expect("the load ends");
+}
+
+#[test]
+fn an_interrupted_bulk_load_has_its_indexes_rebuilt_when_the_database_is_next_opened() {
+    let database = TestDatabase::new();
+    let registry = start(&database);
+    let before = resource_indexes(&registry);
+    // A load begins and its process dies: the end of the load never runs.
+    registry.database().write(store::bulk::begin_bulk_load).expect("the load begins");
+    if !database.is_postgres() {
+        let dropped = deferred_indexes(&registry);
+        assert_eq!(dropped.len(), before.len(), "every resource index was deferred: {dropped:?}");
+        assert!(resource_indexes(&registry).is_empty());
+    }
+    drop(registry);
+
+    let registry = start(&database);
+    assert_eq!(resource_indexes(&registry), before);
+    assert!(deferred_indexes(&registry).is_empty());
 }
 
 /// Times a large run: `cargo test --release --test seed -- --ignored --nocapture`

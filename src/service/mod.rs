@@ -102,10 +102,16 @@ impl Registry {
 pub fn migrate(url: &str) -> Result<Vec<String>, StoreError> {
     let mut conn = connection::establish(url)?;
     let applied = migrations::run_pending(&mut conn)?;
-    let added = {
+    let (added, rebuilt) = {
         use diesel::Connection;
-        conn.transaction::<_, StoreError, _>(code_tables::load_shipped_codes)?
+        let added = conn.transaction::<_, StoreError, _>(code_tables::load_shipped_codes)?;
+        // A bulk load (`izreg seed`) that was killed left the indexes it deferred unbuilt.
+        let rebuilt = conn.transaction::<_, StoreError, _>(crate::store::bulk::rebuild_deferred_indexes)?;
+        (added, rebuilt)
     };
+    if rebuilt > 0 {
+        tracing::warn!(indexes = rebuilt, "rebuilt the indexes an interrupted bulk load had deferred");
+    }
     if added > 0 {
         tracing::info!(codes = added, "loaded shipped CVX/MVX codes");
     }

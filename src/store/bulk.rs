@@ -8,8 +8,8 @@
 use diesel::connection::SimpleConnection;
 
 use super::schema::{
-    immunization, immunization_history, immunization_vaccine_code, patient, patient_history, patient_identifier,
-    patient_name, patient_postal_code,
+    deferred_index, immunization, immunization_history, immunization_vaccine_code, patient, patient_history,
+    patient_identifier, patient_name, patient_postal_code,
 };
 use super::{DbConnection, StoreError, insert_many};
 use crate::domain::immunization::ImmunizationIndex;
@@ -58,12 +58,30 @@ struct TempStore {
     temp_store: i64,
 }
 
-/// Prepares a connection for the bulk-insert transactions that follow (not the current one).
+/// The tables a bulk load fills, whose secondary indexes it may defer (SQL list syntax).
+const BULK_LOADED_TABLES: &str = "'patient', 'patient_name', 'patient_identifier', 'patient_postal_code', \
+     'patient_history', 'immunization', 'immunization_vaccine_code', 'immunization_history'";
+
+#[derive(diesel::QueryableByName)]
+struct IndexDefinition {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    sql: String,
+}
+
+/// Prepares a connection for the bulk-insert transactions that follow (run it in a transaction
+/// of its own: the indexes it drops are recorded in that transaction).
 ///
-/// On SQLite, temporary files are kept in memory: the writer runs each write in a savepoint, and
-/// the savepoint journal (a copy of every existing page the write changes, easily hundreds of
-/// megabytes in a bulk load) otherwise goes through a temporary file (measured: about 10% of a
-/// 100,000-patient seed). PostgreSQL needs nothing.
+/// On SQLite:
+/// - Temporary files are kept in memory: the writer runs each write in a savepoint, and the
+///   savepoint journal (a copy of every existing page the write changes, easily hundreds of
+///   megabytes in a bulk load) otherwise goes through a temporary file (measured: about 10% of
+///   a 100,000-patient seed).
+/// - Into an empty registry, the secondary indexes of the loaded tables are dropped, to be built
+///   once by [`end_bulk_load`] (see [`defer_indexes`]).
+///
+/// PostgreSQL needs nothing.
 pub fn begin_bulk_load(conn: &mut DbConnection) -> Result<BulkLoadSettings, StoreError> {
     match conn {
         DbConnection::Sqlite(sqlite) => {
@@ -71,14 +89,77 @@ pub fn begin_bulk_load(conn: &mut DbConnection) -> Result<BulkLoadSettings, Stor
             let previous = diesel::sql_query("PRAGMA temp_store").get_result::<TempStore>(sqlite)?.temp_store;
             let cache = diesel::sql_query("PRAGMA cache_size").get_result::<CacheSize>(sqlite)?.cache_size;
             sqlite.batch_execute(&format!("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{BULK_CACHE_KIB}"))?;
+            let deferred = defer_indexes(sqlite)?;
+            if deferred > 0 {
+                tracing::info!(indexes = deferred, "the registry is empty: indexes are built after the load");
+            }
             Ok(BulkLoadSettings { previous_temp_store: Some(previous), previous_cache_size: Some(cache) })
         }
         DbConnection::Postgresql(_) => Ok(BulkLoadSettings { previous_temp_store: None, previous_cache_size: None }),
     }
 }
 
-/// Restores the settings [`begin_bulk_load`] changed.
+/// Drops the secondary indexes of the loaded tables when those tables are all empty, recording
+/// each in `deferred_index` in the same transaction. Returns how many were dropped.
+///
+/// A million rows inserted into indexes on random keys (names, dates, lot numbers, codes) dirty
+/// most of those indexes' pages in every load transaction, and SQLite writes each dirty page
+/// twice (WAL, then checkpoint): a 100,000-patient seed wrote about 12 GB for a 3.5 GB file and
+/// took 52 to 57 s here; building the indexes once at the end, 36 s. Into a registry that
+/// already holds resources, rebuilding its indexes could cost more than the load saves, so
+/// they stay. Unique indexes stay too: they enforce a constraint during the load.
+fn defer_indexes(sqlite: &mut diesel::SqliteConnection) -> Result<usize, StoreError> {
+    use diesel::dsl::exists;
+    use diesel::prelude::*;
+    let occupied = diesel::select(exists(patient::table.select(patient::id))).get_result::<bool>(sqlite)?
+        || diesel::select(exists(immunization::table.select(immunization::id))).get_result::<bool>(sqlite)?;
+    if occupied {
+        return Ok(0);
+    }
+    let indexes = diesel::sql_query(format!(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+         AND tbl_name IN ({BULK_LOADED_TABLES}) ORDER BY name"
+    ))
+    .load::<IndexDefinition>(sqlite)?;
+    let mut deferred = 0;
+    for index in indexes {
+        // SQLite keeps each statement as written but normalized to begin `CREATE INDEX` or
+        // `CREATE UNIQUE INDEX` (without IF NOT EXISTS). The rebuild must not fail on an index
+        // that is back already (a server opened the database during the load and rebuilt it).
+        let Some(definition) = index.sql.strip_prefix("CREATE INDEX ") else { continue };
+        diesel::insert_into(deferred_index::table)
+            .values((
+                deferred_index::name.eq(&index.name),
+                deferred_index::create_sql.eq(format!("CREATE INDEX IF NOT EXISTS {definition}")),
+            ))
+            .execute(sqlite)?;
+        sqlite.batch_execute(&format!("DROP INDEX \"{}\"", index.name.replace('"', "\"\"")))?;
+        deferred += 1;
+    }
+    Ok(deferred)
+}
+
+/// Builds every index a bulk load deferred and has not rebuilt (see [`defer_indexes`]), inside
+/// the caller's transaction. Returns how many were built. Called at the end of a load, and when
+/// the database is opened, which repairs a load that was interrupted.
+pub fn rebuild_deferred_indexes(conn: &mut DbConnection) -> Result<usize, StoreError> {
+    use diesel::prelude::*;
+    let pending: Vec<String> =
+        deferred_index::table.select(deferred_index::create_sql).order(deferred_index::name).load(conn)?;
+    for create_sql in &pending {
+        conn.batch_execute(create_sql)?;
+    }
+    diesel::delete(deferred_index::table).execute(conn)?;
+    Ok(pending.len())
+}
+
+/// Builds the deferred indexes and restores the settings [`begin_bulk_load`] changed (the
+/// indexes first: they are built with the load's page cache and in-memory sorting).
 pub fn end_bulk_load(conn: &mut DbConnection, settings: BulkLoadSettings) -> Result<(), StoreError> {
+    let built = rebuild_deferred_indexes(conn)?;
+    if built > 0 {
+        tracing::info!(indexes = built, "built the indexes deferred during the load");
+    }
     if let (DbConnection::Sqlite(sqlite), Some(previous)) = (&mut *conn, settings.previous_temp_store) {
         sqlite.batch_execute(&format!("PRAGMA temp_store = {previous}"))?;
     }

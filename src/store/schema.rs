@@ -398,6 +398,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Secondary indexes a bulk load dropped and has not rebuilt yet (SQLite only).
+    deferred_index (name) {
+        name -> Text,
+        create_sql -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     patient,
     patient_history,
@@ -426,4 +434,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     reminder_run,
     reminder_notice,
     reminder_contact,
+    deferred_index,
 );
