@@ -254,6 +254,7 @@ mod tests {
     fn a_bulk_load_changes_sqlite_settings_inside_a_transaction_and_restores_them() {
         let dir = tempfile::tempdir().unwrap();
         let mut conn = establish(&dir.path().join("bulk.db").to_string_lossy()).unwrap();
+        crate::store::migrations::run_pending(&mut conn).unwrap();
         let before = temp_store(&mut conn);
         let settings = conn.transaction(begin_bulk_load).unwrap();
         assert_eq!(temp_store(&mut conn), 2, "MEMORY");
