@@ -253,8 +253,11 @@ mod tests {
     #[test]
     fn a_bulk_load_changes_sqlite_settings_inside_a_transaction_and_restores_them() {
         let dir = tempfile::tempdir().unwrap();
-        let mut conn = establish(&dir.path().join("bulk.db").to_string_lossy()).unwrap();
-        crate::store::migrations::run_pending(&mut conn).unwrap();
+        let url = dir.path().join("bulk.db").to_string_lossy().into_owned();
+        // Migrated on a connection of its own, as at start-up (migrating uses temporary storage,
+        // whose setting cannot change inside a transaction once it is open).
+        crate::store::migrations::run_pending(&mut establish(&url).unwrap()).unwrap();
+        let mut conn = establish(&url).unwrap();
         let before = temp_store(&mut conn);
         let settings = conn.transaction(begin_bulk_load).unwrap();
         assert_eq!(temp_store(&mut conn), 2, "MEMORY");
