@@ -104,15 +104,17 @@ async fn log_request(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
+    // The method as sent (`head_as_get` changes HEAD); the path is read back from the response's
+    // request, so that nothing is copied for a line that is not logged.
     let method = req.method().clone();
-    let path = req.path().to_owned();
     let response = next.call(req).await?;
     let status = response.status().as_u16();
     let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    let path = response.request().path();
     if status >= 500 {
-        tracing::warn!(%method, %path, status, micros, "request");
+        tracing::warn!(%method, path, status, micros, "request");
     } else {
-        tracing::debug!(%method, %path, status, micros, "request");
+        tracing::debug!(%method, path, status, micros, "request");
     }
     Ok(response)
 }

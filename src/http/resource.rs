@@ -337,16 +337,20 @@ macro_rules! resource_endpoints {
 
         /// Registers the routes, fixed segments before `{id}`.
         pub fn configure(config: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+            // Static paths first (`_search` and `_history` must not be taken for an id), then
+            // the one-segment instance path (the hot read: `{id}` never spans a `/`, so it cannot
+            // shadow the history paths), then the longer ones: each dynamic path tried before
+            // the right one costs a regex match.
             config
                 .service(search_post)
                 .service(type_history)
                 .service(create)
                 .service(search)
-                .service(instance_history)
-                .service(vread)
                 .service(read)
                 .service(update)
-                .service(delete);
+                .service(delete)
+                .service(instance_history)
+                .service(vread);
         }
     };
 }
