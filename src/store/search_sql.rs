@@ -53,8 +53,9 @@ macro_rules! all_of {
                 Some(previous) => Box::new(previous.and(next)),
             });
         }
-        let always: Condition = Box::new(<bool as diesel::IntoSql>::into_sql::<diesel::sql_types::Bool>(true));
-        combined.unwrap_or(always)
+        combined.unwrap_or_else(|| -> Condition {
+            Box::new(<bool as diesel::IntoSql>::into_sql::<diesel::sql_types::Bool>(true))
+        })
     }};
 }
 pub(crate) use all_of;
@@ -112,8 +113,7 @@ macro_rules! any_of {
                 Some(previous) => Box::new(previous.or(next)),
             });
         }
-        let never: Condition = Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"));
-        combined.unwrap_or(never)
+        combined.unwrap_or_else(|| -> Condition { Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0")) })
     }};
 }
 pub(crate) use any_of;
