@@ -59,19 +59,6 @@ struct LinkJson<'a> {
     url: &'a str,
 }
 
-#[derive(Serialize)]
-struct SearchEntryJson<'a> {
-    #[serde(rename = "fullUrl")]
-    full_url: String,
-    resource: &'a RawValue,
-    search: SearchJson,
-}
-
-#[derive(Serialize)]
-struct SearchJson {
-    mode: SearchMode,
-}
-
 fn raw(json: &str) -> Result<&RawValue, serde_json::Error> {
     serde_json::from_str::<&RawValue>(json)
 }
@@ -111,12 +98,8 @@ pub fn searchset(
     next_link: Option<&str>,
     entries: &[SearchEntry<'_>],
 ) -> Result<String, serde_json::Error> {
-    let envelope = serde_json::to_string(&new_bundle::<SearchEntryJson<'_>>(
-        "searchset",
-        total,
-        links(self_link, next_link),
-        Vec::new(),
-    ))?;
+    let envelope =
+        serde_json::to_string(&new_bundle::<()>("searchset", total, links(self_link, next_link), Vec::new()))?;
     if entries.is_empty() {
         return Ok(envelope);
     }
@@ -125,17 +108,26 @@ pub fn searchset(
     // The envelope is an object: reopen it to append the entries.
     json.push_str(envelope.strip_suffix('}').unwrap_or(&envelope));
     json.push_str(",\"entry\":[");
+    // Of a fullUrl only the base URL (from the request) may need escaping: types and ids are
+    // FHIR ids (letters, digits, '-', '.'). Escaped once per page, not once per entry.
+    let quoted_base = serde_json::to_string(base_url)?;
+    let escaped_base = quoted_base.strip_prefix('"').and_then(|b| b.strip_suffix('"')).unwrap_or(&quoted_base);
     for (index, entry) in entries.iter().enumerate() {
         if index > 0 {
             json.push(',');
         }
-        json.push_str("{\"fullUrl\":");
-        json.push_str(&serde_json::to_string(&format!("{base_url}/{}/{}", entry.resource_type, entry.resource.id))?);
-        json.push_str(",\"resource\":");
+        json.push_str("{\"fullUrl\":\"");
+        json.push_str(escaped_base);
+        json.push('/');
+        json.push_str(entry.resource_type.as_str());
+        json.push('/');
+        json.push_str(entry.resource.id.as_str());
+        json.push_str("\",\"resource\":");
         json.push_str(&entry.resource.json);
-        json.push_str(",\"search\":");
-        json.push_str(&serde_json::to_string(&SearchJson { mode: entry.mode })?);
-        json.push('}');
+        json.push_str(match entry.mode {
+            SearchMode::Match => ",\"search\":{\"mode\":\"match\"}}",
+            SearchMode::Include => ",\"search\":{\"mode\":\"include\"}}",
+        });
     }
     json.push_str("]}");
     Ok(json)
