@@ -11,13 +11,22 @@ use crate::domain::resource::{HistoryEntry, HistoryMethod, ResourceType, StoredR
 use crate::domain::time::Timestamp;
 
 /// `Bundle.entry.search.mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SearchMode {
     /// Matched the search.
     Match,
     /// Included by `_include` / `_revinclude`.
     Include,
+}
+
+impl SearchMode {
+    /// The FHIR code.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchMode::Match => "match",
+            SearchMode::Include => "include",
+        }
+    }
 }
 
 /// One searchset entry.
@@ -124,10 +133,9 @@ pub fn searchset(
         json.push_str(entry.resource.id.as_str());
         json.push_str("\",\"resource\":");
         json.push_str(&entry.resource.json);
-        json.push_str(match entry.mode {
-            SearchMode::Match => ",\"search\":{\"mode\":\"match\"}}",
-            SearchMode::Include => ",\"search\":{\"mode\":\"include\"}}",
-        });
+        json.push_str(",\"search\":{\"mode\":\"");
+        json.push_str(entry.mode.as_str());
+        json.push_str("\"}}");
     }
     json.push_str("]}");
     Ok(json)
