@@ -1601,3 +1601,27 @@ async fn a_deleted_audit_row_breaks_the_chain() {
     let report = app.registry.database().read(izreg::service::audit::verify_chain).unwrap();
     assert_eq!(report.first_broken, Some(3));
 }
+
+#[actix_web::test]
+async fn a_large_audit_batch_is_stored_whole_and_in_chain_order() {
+    // More than two multi-row statements' worth (32 rows each on SQLite) plus a remainder.
+    let app = TestApp::spawn().await;
+    app.flush_audit();
+    let before = audit_rows(&app, AuditFilter::default()).len();
+    let records: Vec<_> = (0..70)
+        .map(|i| izreg::service::audit::AuditRecord::anonymous(format!("GET /batch/{i}")).on("Patient"))
+        .collect();
+    app.registry.database().write(move |conn| izreg::service::audit::append_in(conn, records)).unwrap();
+
+    let report = app.registry.database().read(izreg::service::audit::verify_chain).unwrap();
+    assert_eq!(report.first_broken, None);
+    assert_eq!(report.events, u64::try_from(before + 70).unwrap());
+    let mut batch: Vec<AuditRow> = audit_rows(&app, AuditFilter::default())
+        .into_iter()
+        .filter(|row| row.action.starts_with("GET /batch/"))
+        .collect();
+    batch.sort_by_key(|row| row.seq);
+    let actions: Vec<String> = batch.iter().map(|row| row.action.clone()).collect();
+    let expected: Vec<String> = (0..70).map(|i| format!("GET /batch/{i}")).collect();
+    assert_eq!(actions, expected, "every event stored once, in the order given");
+}

@@ -114,8 +114,8 @@ pub fn es256_key_from_pem(pem: &str, created_at: i64) -> Result<StoredSigningKey
         secret.to_pkcs8_der().map_err(|e| KeyError::Invalid { kid: "configured".to_owned(), reason: e.to_string() })?;
     // The key id is derived from the public key, so the same configured key keeps its kid.
     let point = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&secret.public_key(), false);
-    let digest = <sha2::Sha256 as sha2::Digest>::digest(point.as_bytes());
-    let kid = URL_SAFE_NO_PAD.encode(&digest[..16]);
+    let digest = ring::digest::digest(&ring::digest::SHA256, point.as_bytes());
+    let kid = URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16]);
     Ok(StoredSigningKey {
         public_jwk_json: public_jwk(&secret, &kid).to_string(),
         kid,

@@ -107,9 +107,11 @@ pub struct Sessions {
     keys: std::sync::RwLock<(Arc<TokenKeys>, Instant)>,
     settings: AuthSettings,
     // Keyed by the token text itself: an exact match, so no hash collision can stand in for a
-    // verified signature.
-    verified: Mutex<HashMap<Box<str>, Arc<Principal>>>,
-    standing: Mutex<HashMap<String, (Instant, Standing)>>,
+    // verified signature. foldhash (seeded per process) rather than SipHash: both are looked up
+    // on every request, and only tokens whose signature was verified are ever inserted, so a
+    // caller cannot fill a map with colliding keys.
+    verified: Mutex<HashMap<Box<str>, Arc<Principal>, foldhash::fast::RandomState>>,
+    standing: Mutex<HashMap<String, (Instant, Standing), foldhash::fast::RandomState>>,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -159,8 +161,8 @@ impl Sessions {
         Ok(Sessions {
             keys: std::sync::RwLock::new((Arc::new(keys), Instant::now())),
             settings: settings.clone(),
-            verified: Mutex::new(HashMap::new()),
-            standing: Mutex::new(HashMap::new()),
+            verified: Mutex::new(HashMap::default()),
+            standing: Mutex::new(HashMap::default()),
         })
     }
 

@@ -264,4 +264,14 @@ mod tests {
         conn.transaction(|conn| end_bulk_load(conn, settings)).unwrap();
         assert_eq!(temp_store(&mut conn), before);
     }
+
+    #[test]
+    fn the_sqlite_writer_keeps_its_temporary_files_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("writer.db").to_string_lossy().into_owned();
+        let mut reader = establish(&url).unwrap();
+        assert_eq!(temp_store(&mut reader), 0, "DEFAULT: readers keep SQLite's default");
+        let mut writer = crate::store::connection::establish_writer(&url).unwrap();
+        assert_eq!(temp_store(&mut writer), 2, "MEMORY: statement journals never spill to a file");
+    }
 }

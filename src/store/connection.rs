@@ -77,6 +77,19 @@ fn apply_sqlite_pragmas(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Opens the connection of the single SQLite writer (or a PostgreSQL connection, unchanged).
+/// Its temporary files live in memory: above all the statement journal, which SQLite keeps for
+/// every multi-row statement (the audit writer inserts 32 events per statement) so that a
+/// failing row can undo its statement. It is bounded by the pages one statement changes, and it
+/// spilled to a temporary file above 64 KiB, a write system call per journaled page.
+pub fn establish_writer(url: &str) -> Result<DbConnection, StoreError> {
+    let mut conn = establish(url)?;
+    if let DbConnection::Sqlite(sqlite) = &mut conn {
+        sqlite.batch_execute("PRAGMA temp_store = MEMORY;")?;
+    }
+    Ok(conn)
+}
+
 /// Read connections: refuse writes; map the file into memory (reads become memory copies
 /// instead of `pread` calls, shared through the OS page cache by every connection); a 16 MiB
 /// page cache each.

@@ -16,7 +16,7 @@ use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 
 use super::StoreError;
-use super::connection::{Backend, ConnectionManager, DbConnection, DbPool, PooledConnection, establish};
+use super::connection::{Backend, ConnectionManager, DbConnection, DbPool, PooledConnection, establish_writer};
 
 /// How many queued writes one commit may carry. Bounds the latency a write can add to others.
 const MAX_WRITES_PER_COMMIT: usize = 256;
@@ -153,7 +153,7 @@ struct WriterThread {
 impl WriterThread {
     fn start(url: &str) -> Result<Self, StoreError> {
         // Connect here so that a bad URL fails at start-up, not on the first write.
-        let conn = establish(url)?;
+        let conn = establish_writer(url)?;
         let (queue, jobs) = sync_channel::<WriteJob>(WRITE_QUEUE_DEPTH);
         let url = url.to_owned();
         let thread = std::thread::Builder::new()
@@ -215,7 +215,7 @@ fn run_writer(url: String, first_connection: DbConnection, jobs: Receiver<WriteJ
         }
         let conn = match connection.take() {
             Some(conn) => conn,
-            None => match establish(&url) {
+            None => match establish_writer(&url) {
                 Ok(conn) => conn,
                 Err(error) => {
                     tracing::error!(%error, "the SQLite writer could not reconnect");
