@@ -208,6 +208,75 @@ async fn sorting_and_keyset_paging_visit_every_match_once() {
     }
 }
 
+/// Every match of `query` (which sets a small `_count`), page by page through the `next` links.
+async fn every_page(app: &TestApp, query: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut url = format!("/fhir/{query}");
+    loop {
+        let bundle = search(app, url.trim_start_matches("/fhir/")).await;
+        seen.extend(ids(&bundle));
+        match bundle["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next") {
+            Some(next) => url = next["url"].as_str().unwrap().replace("http://izreg.test", ""),
+            None => return seen,
+        }
+    }
+}
+
+// Paging an id-ordered name search where the first matching names do not fill a page: other
+// filters drop them, one is deleted, and one patient has two names that both match (served once).
+#[actix_web::test]
+async fn id_ordered_name_searches_page_past_names_the_other_filters_drop() {
+    let app = TestApp::spawn().await;
+    let mut male = Vec::new();
+    let mut female = Vec::new();
+    for i in 0..7 {
+        let mut person = patient("Window", &format!("Kid{i}"), "2016-03-01");
+        person["gender"] = json!("male");
+        male.push(app.create_patient(&person).await);
+    }
+    for i in 0..4 {
+        female.push(app.create_patient(&patient("Window", &format!("Girl{i}"), "2016-03-01")).await);
+    }
+    let mut twice = patient("Window", "Twice", "2016-03-01");
+    twice["name"] = json!([
+        {"use": "official", "family": "Window", "given": ["Twice"]},
+        {"use": "maiden", "family": "Windows", "given": ["Twice"]}
+    ]);
+    let twice = app.create_patient(&twice).await;
+    female.push(twice.clone());
+    app.delete(&format!("/fhir/Patient/{}", female[0])).await.assert_status(204);
+    let live_female: Vec<String> = female[1..].to_vec();
+    let sorted = |mut ids: Vec<String>| {
+        ids.sort();
+        ids
+    };
+    let reversed = |ids: Vec<String>| {
+        let mut ids = sorted(ids);
+        ids.reverse();
+        ids
+    };
+
+    // The first seven names in id order belong to male patients.
+    assert_eq!(every_page(&app, "Patient?family=window&gender=female&_count=2").await, sorted(live_female.clone()));
+    assert_eq!(
+        every_page(&app, "Patient?family=window&gender=female&_count=2&_sort=-_id").await,
+        reversed(live_female.clone())
+    );
+    assert_eq!(every_page(&app, "Patient?family=window&gender=male&_count=2").await, sorted(male.clone()));
+    assert_eq!(every_page(&app, "Patient?family=window&gender=male&_count=3&_sort=-_id").await, reversed(male.clone()));
+    // The patient with two matching names comes once, on every page size.
+    let everyone = sorted(male.iter().chain(&live_female).cloned().collect());
+    for count in [1, 2, 5, 50] {
+        assert_eq!(
+            every_page(&app, &format!("Patient?family=window&_count={count}")).await,
+            everyone,
+            "_count={count}"
+        );
+        assert_eq!(every_page(&app, &format!("Patient?name=win&_count={count}")).await, everyone, "_count={count}");
+    }
+    assert_eq!(every_page(&app, "Patient?family:exact=Windows&_count=1").await, vec![twice]);
+}
+
 #[actix_web::test]
 async fn totals_and_summary_count() {
     let app = TestApp::spawn().await;
