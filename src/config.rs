@@ -23,6 +23,9 @@ pub struct Settings {
     pub public_base_url: Option<String>,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
+    /// Threads that run read-only database calls (0: two per core on SQLite, at most
+    /// `pool_size`; `pool_size` on PostgreSQL).
+    pub read_threads: usize,
     /// Tokens, keys and the password policy (`[auth]` in the file).
     pub auth: crate::service::session::AuthSettings,
     /// How agreement reminders are delivered (`[notices]` in the file).
@@ -38,6 +41,7 @@ impl Default for Settings {
             max_body_bytes: 4 * 1024 * 1024,
             public_base_url: None,
             workers: 0,
+            read_threads: 0,
             auth: crate::service::session::AuthSettings::default(),
             notices: crate::notify::NoticeSettings::default(),
         }

@@ -16,7 +16,7 @@ use crate::config::Settings;
 use crate::http::fhir_io::HttpSettings;
 use crate::http::{self, openapi::ApiDoc};
 use crate::service::{Registry, ServiceError};
-use crate::store::DatabaseOptions;
+use crate::store::{Backend, DatabaseOptions};
 
 /// How long in-flight requests get to finish after SIGTERM/SIGINT.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -41,8 +41,16 @@ pub enum StartupError {
 }
 
 /// The HTTP settings derived from the full settings.
-pub fn http_settings(settings: &Settings) -> HttpSettings {
-    HttpSettings { max_body_bytes: settings.max_body_bytes, public_base_url: settings.public_base_url.clone() }
+pub fn http_settings(settings: &Settings) -> std::io::Result<HttpSettings> {
+    let read_threads = match settings.read_threads {
+        0 => http::read_gate::default_read_threads(Backend::from_url(&settings.database_url), settings.pool_size),
+        configured => configured,
+    };
+    Ok(HttpSettings {
+        max_body_bytes: settings.max_body_bytes,
+        public_base_url: settings.public_base_url.clone(),
+        read_pool: http::read_gate::ReadPool::start(read_threads)?,
+    })
 }
 
 /// The database options derived from the full settings.
@@ -173,7 +181,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartupError> {
     let registry = web::block(move || Registry::start(&options, &auth))
         .await
         .map_err(|_| StartupError::Run(std::io::Error::other("start-up was interrupted")))??;
-    let http_settings = http_settings(&settings);
+    let http_settings = http_settings(&settings).map_err(StartupError::Run)?;
     let server_registry = Arc::clone(&registry);
     let mut server = HttpServer::new(move || app(Arc::clone(&server_registry), http_settings.clone()))
         .shutdown_timeout(SHUTDOWN_GRACE.as_secs());

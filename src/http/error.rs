@@ -53,6 +53,16 @@ impl From<actix_web::error::BlockingError> for ApiError {
     }
 }
 
+impl From<super::read_gate::ReadPoolStopped> for ApiError {
+    fn from(_: super::read_gate::ReadPoolStopped) -> Self {
+        ApiError::http(
+            StatusCode::SERVICE_UNAVAILABLE,
+            IssueType::Transient,
+            "The server is shutting down; retry shortly.",
+        )
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         self.status_and_issues().0

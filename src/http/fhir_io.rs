@@ -29,17 +29,24 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// Configured public FHIR base URL, if any.
     pub public_base_url: Option<String>,
+    /// The threads that run read-only database calls (see `read_gate`).
+    pub read_pool: super::read_gate::ReadPool,
 }
 
-fn settings(req: &HttpRequest) -> HttpSettings {
-    req.app_data::<web::Data<HttpSettings>>()
-        .map(|s| s.get_ref().clone())
-        .unwrap_or(HttpSettings { max_body_bytes: 4 * 1024 * 1024, public_base_url: None })
+/// The body limit when the application was built without settings.
+const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+fn settings(req: &HttpRequest) -> Option<&HttpSettings> {
+    req.app_data::<web::Data<HttpSettings>>().map(|settings| settings.get_ref())
+}
+
+fn max_body_bytes(req: &HttpRequest) -> usize {
+    settings(req).map_or(DEFAULT_MAX_BODY_BYTES, |settings| settings.max_body_bytes)
 }
 
 /// The FHIR base URL for links: configured, or derived from the request.
 pub fn fhir_base(req: &HttpRequest) -> String {
-    match settings(req).public_base_url {
+    match settings(req).and_then(|settings| settings.public_base_url.as_deref()) {
         Some(base) => base.trim_end_matches('/').to_owned(),
         None => {
             let info = req.connection_info();
@@ -113,7 +120,7 @@ impl FromRequest for FhirJson {
                     ));
                 }
             }
-            let limit = settings(&req).max_body_bytes;
+            let limit = max_body_bytes(&req);
             let body = read_body(&req, payload, limit).await?;
             let value = parse_json(&body).map_err(|r| ApiError::Service(ServiceError::Rejected(r)))?;
             Ok(FhirJson(value))
@@ -146,7 +153,7 @@ impl FromRequest for SearchForm {
                     ));
                 }
             }
-            let limit = settings(&req).max_body_bytes;
+            let limit = max_body_bytes(&req);
             let body = read_body(&req, payload, limit).await?;
             params.extend(form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())));
             Ok(SearchForm(params))

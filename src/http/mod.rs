@@ -20,6 +20,7 @@ pub mod outreach_list;
 pub mod outreach_schema;
 pub mod patient;
 pub mod privacy;
+pub mod read_gate;
 pub mod reminder_run;
 pub mod resource;
 pub mod schema;

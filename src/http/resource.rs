@@ -10,6 +10,7 @@ use super::error::ApiError;
 use super::fhir_io::{
     FhirJson, fhir_base, fhir_response, if_match, if_none_exist, prefer, query_params, resource_response,
 };
+use super::read_gate::block_read;
 use crate::fhir::bundle::history as history_bundle;
 use crate::service::Registry;
 use crate::service::kind::ResourceKind;
@@ -40,7 +41,7 @@ pub async fn create<K: ResourceKind>(
 pub async fn read<K: ResourceKind>(
     registry: web::Data<Registry>,
     caller: Caller,
-    _req: HttpRequest,
+    req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     // A read answers no Location, so it needs no base URL (computing one costs a formatted
@@ -49,7 +50,7 @@ pub async fn read<K: ResourceKind>(
     // hand-off to the blocking pool (a large share of the cost of a read on two cores).
     let stored = match resource::read_if_connection_free::<K>(&registry, &caller.0, &id) {
         Some(result) => result?,
-        None => web::block(move || resource::read::<K>(&registry, &caller.0, &id)).await??,
+        None => block_read(&req, move || resource::read::<K>(&registry, &caller.0, &id)).await??,
     };
     Ok(resource_response(StatusCode::OK, K::TYPE, stored, "", false, super::fhir_io::ReturnPreference::Representation))
 }
@@ -63,7 +64,7 @@ pub async fn vread<K: ResourceKind>(
 ) -> Result<HttpResponse, ApiError> {
     let base = fhir_base(&req);
     let (id, version) = path.into_inner();
-    let stored = web::block(move || resource::vread::<K>(&registry, &caller.0, &id, &version)).await??;
+    let stored = block_read(&req, move || resource::vread::<K>(&registry, &caller.0, &id, &version)).await??;
     Ok(resource_response(
         StatusCode::OK,
         K::TYPE,
@@ -117,8 +118,8 @@ pub async fn history<K: ResourceKind>(
         Some(id) => format!("{}/{id}/_history", K::TYPE),
         None => format!("{}/_history", K::TYPE),
     };
-    let page =
-        web::block(move || resource::history::<K>(&registry, &caller.0, id.as_deref(), &params, lenient)).await??;
+    let page = block_read(&req, move || resource::history::<K>(&registry, &caller.0, id.as_deref(), &params, lenient))
+        .await??;
     let self_link = search_link(&base, &path, &page.link_params, None);
     let next_link = page.next_cursor.as_deref().map(|c| search_link(&base, &path, &page.link_params, Some(c)));
     let json = history_bundle(&base, K::TYPE, &page.entries, &self_link, next_link.as_deref()).map_err(|e| {
@@ -136,7 +137,7 @@ pub async fn search<K: ResourceKind>(
 ) -> Result<HttpResponse, ApiError> {
     let lenient = prefer(&req).lenient;
     let base = fhir_base(&req);
-    let json = web::block(move || -> Result<String, crate::service::ServiceError> {
+    let json = block_read(&req, move || -> Result<String, crate::service::ServiceError> {
         let result = resource::search::<K>(&registry, &caller.0, &params, lenient)?;
         searchset_json(&base, K::TYPE, &result)
     })

@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 
 use izreg::domain::access::{OrganizationKind, Principal, Role};
 use izreg::http::fhir_io::HttpSettings;
+use izreg::http::read_gate::ReadPool;
 use izreg::service::Registry;
 use izreg::service::session::{self, AuthSettings, PasswordLogin};
 use izreg::store::DatabaseOptions;
@@ -160,6 +161,8 @@ impl TestApp {
         let settings = HttpSettings {
             max_body_bytes: TEST_MAX_BODY_BYTES,
             public_base_url: Some("http://izreg.test/fhir".into()),
+            // Two threads: tests that send requests concurrently queue reads.
+            read_pool: ReadPool::start(2).expect("read threads start"),
         };
         let service = test::init_service(izreg::startup::app(Arc::clone(&registry), settings)).await;
         let service = BoxedWrapper(service);
