@@ -43,13 +43,13 @@ pub enum StartupError {
 /// The HTTP settings derived from the full settings.
 pub fn http_settings(settings: &Settings) -> std::io::Result<HttpSettings> {
     let read_threads = match settings.read_threads {
-        0 => http::read_gate::default_read_threads(Backend::from_url(&settings.database_url), settings.pool_size),
+        0 => http::read_pool::default_read_threads(Backend::from_url(&settings.database_url), settings.pool_size),
         configured => configured,
     };
     Ok(HttpSettings {
         max_body_bytes: settings.max_body_bytes,
         public_base_url: settings.public_base_url.clone(),
-        read_pool: http::read_gate::ReadPool::start(read_threads)?,
+        read_pool: http::read_pool::ReadPool::start(read_threads)?,
     })
 }
 

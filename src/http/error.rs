@@ -53,8 +53,8 @@ impl From<actix_web::error::BlockingError> for ApiError {
     }
 }
 
-impl From<super::read_gate::ReadPoolStopped> for ApiError {
-    fn from(_: super::read_gate::ReadPoolStopped) -> Self {
+impl From<super::read_pool::ReadPoolStopped> for ApiError {
+    fn from(_: super::read_pool::ReadPoolStopped) -> Self {
         ApiError::http(
             StatusCode::SERVICE_UNAVAILABLE,
             IssueType::Transient,

@@ -29,8 +29,8 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// Configured public FHIR base URL, if any.
     pub public_base_url: Option<String>,
-    /// The threads that run read-only database calls (see `read_gate`).
-    pub read_pool: super::read_gate::ReadPool,
+    /// The threads that run read-only database calls (see `read_pool`).
+    pub read_pool: super::read_pool::ReadPool,
 }
 
 /// The body limit when the application was built without settings.

@@ -1,6 +1,7 @@
 //! HTTP: actix-web handlers, extractors, OpenAPI annotations, status/error mapping, content
-//! types. No SQL and no policy here: a handler extracts, calls one service function inside
-//! `web::block` (diesel is blocking) and maps the result.
+//! types. No SQL and no policy here: a handler extracts, calls one service function off the
+//! async worker (diesel is blocking: reads on the read threads of `read_pool`, everything else
+//! inside `web::block`) and maps the result.
 
 pub mod account;
 pub mod admin;
@@ -20,7 +21,7 @@ pub mod outreach_list;
 pub mod outreach_schema;
 pub mod patient;
 pub mod privacy;
-pub mod read_gate;
+pub mod read_pool;
 pub mod reminder_run;
 pub mod resource;
 pub mod schema;

@@ -10,7 +10,7 @@ use super::error::ApiError;
 use super::fhir_io::{
     FhirJson, fhir_base, fhir_response, if_match, if_none_exist, prefer, query_params, resource_response,
 };
-use super::read_gate::block_read;
+use super::read_pool::block_read;
 use crate::fhir::bundle::history as history_bundle;
 use crate::service::Registry;
 use crate::service::kind::ResourceKind;
