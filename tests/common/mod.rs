@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use izreg::domain::access::{OrganizationKind, Principal, Role};
 use izreg::http::fhir_io::HttpSettings;
-use izreg::http::read_gate::ReadPool;
+use izreg::http::read_pool::ReadPool;
 use izreg::service::Registry;
 use izreg::service::session::{self, AuthSettings, PasswordLogin};
 use izreg::store::DatabaseOptions;
