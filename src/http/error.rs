@@ -53,13 +53,20 @@ impl From<actix_web::error::BlockingError> for ApiError {
     }
 }
 
-impl From<super::read_pool::ReadPoolStopped> for ApiError {
-    fn from(_: super::read_pool::ReadPoolStopped) -> Self {
-        ApiError::http(
-            StatusCode::SERVICE_UNAVAILABLE,
-            IssueType::Transient,
-            "The server is shutting down; retry shortly.",
-        )
+impl From<super::read_pool::ReadPoolError> for ApiError {
+    fn from(error: super::read_pool::ReadPoolError) -> Self {
+        match error {
+            super::read_pool::ReadPoolError::Stopped => ApiError::http(
+                StatusCode::SERVICE_UNAVAILABLE,
+                IssueType::Transient,
+                "The server is shutting down; retry shortly.",
+            ),
+            super::read_pool::ReadPoolError::Panicked => ApiError::http(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                IssueType::Exception,
+                "The read failed unexpectedly; the failure is logged.",
+            ),
+        }
     }
 }
 

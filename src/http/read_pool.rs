@@ -30,10 +30,16 @@ pub struct ReadPool {
     threads: usize,
 }
 
-/// The read pool's threads are gone (they stop only when the server does).
-#[derive(Debug, thiserror::Error)]
-#[error("the read pool has stopped")]
-pub struct ReadPoolStopped;
+/// Why a read sent to the pool gave no result.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ReadPoolError {
+    /// The pool's threads are gone (they stop only when the server does).
+    #[error("the read pool has stopped")]
+    Stopped,
+    /// The read panicked (logged by the thread that ran it).
+    #[error("the read panicked")]
+    Panicked,
+}
 
 impl ReadPool {
     /// Starts `threads` threads (at least one).
@@ -54,7 +60,7 @@ impl ReadPool {
     }
 
     /// Runs `f` on one of the pool's threads and waits for its result without blocking.
-    pub async fn run<F, R>(&self, f: F) -> Result<R, ReadPoolStopped>
+    pub async fn run<F, R>(&self, f: F) -> Result<R, ReadPoolError>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -64,8 +70,9 @@ impl ReadPool {
         let job: Job = Box::new(move || {
             let _ = result.send(f());
         });
-        self.jobs.send(job).map_err(|_| ReadPoolStopped)?;
-        answer.await.map_err(|_| ReadPoolStopped)
+        self.jobs.send(job).map_err(|_| ReadPoolError::Stopped)?;
+        // The result sender is dropped without an answer only when the read unwound.
+        answer.await.map_err(|_| ReadPoolError::Panicked)
     }
 }
 
@@ -122,6 +129,15 @@ mod tests {
         assert_eq!(default_read_threads(Backend::Postgres, 0), 1);
     }
 
+    #[test]
+    fn a_panicked_read_is_a_server_error_and_a_stopped_pool_a_retry_later() {
+        use actix_web::ResponseError;
+        use actix_web::http::StatusCode;
+        let status = |error| super::super::error::ApiError::from(error).status_code();
+        assert_eq!(status(ReadPoolError::Panicked), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(status(ReadPoolError::Stopped), StatusCode::SERVICE_UNAVAILABLE);
+    }
+
     #[actix_web::test]
     async fn reads_beyond_the_threads_wait_their_turn_and_a_panic_keeps_the_thread() {
         use std::sync::atomic::{AtomicUsize, Ordering};
@@ -148,7 +164,7 @@ mod tests {
         assert_eq!(most.load(Ordering::SeqCst), 2, "never more than the threads at once, and both used");
 
         let panicked = pool.run(|| -> u8 { panic!("a broken read") }).await;
-        assert!(panicked.is_err());
+        assert_eq!(panicked, Err(ReadPoolError::Panicked));
         for _ in 0..4 {
             assert_eq!(pool.run(|| 7).await.unwrap(), 7, "both threads still serve");
         }
