@@ -165,6 +165,31 @@ async fn last_updated_filters_by_write_time() {
     assert_eq!(search(&app, "Patient?_lastUpdated=lt2000-01-01&_total=accurate").await["total"], 0);
 }
 
+/// Every page of `query` (a search under `/fhir/`), first to last, through the `next` links;
+/// each of them must carry a paging cursor.
+async fn every_page(app: &TestApp, query: &str) -> Vec<Value> {
+    let mut pages = Vec::new();
+    let mut query = query.to_owned();
+    loop {
+        let bundle = search(app, &query).await;
+        let next = bundle["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next").map(|next| {
+            let next_url = next["url"].as_str().unwrap();
+            assert!(next_url.contains("_cursor="), "{next_url}");
+            next_url.replace("http://izreg.test/fhir/", "")
+        });
+        pages.push(bundle);
+        match next {
+            Some(next) => query = next,
+            None => return pages,
+        }
+    }
+}
+
+/// The matches of every page of `query`, in the order served.
+async fn every_match(app: &TestApp, query: &str) -> Vec<String> {
+    every_page(app, query).await.iter().flat_map(ids).collect()
+}
+
 #[actix_web::test]
 async fn sorting_and_keyset_paging_visit_every_match_once() {
     let app = TestApp::spawn().await;
@@ -182,43 +207,15 @@ async fn sorting_and_keyset_paging_visit_every_match_once() {
     assert_eq!(births, expected);
 
     for sort in ["_sort=family", "_sort=-family", "_sort=birthdate", "_sort=-_lastUpdated", "_sort=_id"] {
-        let mut seen = Vec::new();
-        let mut url = format!("/fhir/Patient?{sort}&_count=2");
-        let mut pages = 0;
-        loop {
-            let bundle = app.get(&url).await.json();
-            assert!(bundle["entry"].as_array().map_or(0, Vec::len) <= 2);
-            seen.extend(ids(&bundle));
-            pages += 1;
-            match bundle["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next") {
-                Some(next) => {
-                    let next_url = next["url"].as_str().unwrap();
-                    assert!(next_url.contains("_cursor="), "{next_url}");
-                    url = next_url.replace("http://izreg.test", "");
-                }
-                None => break,
-            }
-        }
+        let pages = every_page(&app, &format!("Patient?{sort}&_count=2")).await;
+        assert!(pages.iter().all(|bundle| bundle["entry"].as_array().map_or(0, Vec::len) <= 2));
+        let seen: Vec<String> = pages.iter().flat_map(ids).collect();
         let mut unique = seen.clone();
         unique.sort();
         unique.dedup();
         assert_eq!(unique.len(), 6, "{sort}: every patient once");
         assert_eq!(seen.len(), 6, "{sort}: no repeats");
-        assert_eq!(pages, 3, "{sort}");
-    }
-}
-
-/// Every match of `query` (which sets a small `_count`), page by page through the `next` links.
-async fn every_page(app: &TestApp, query: &str) -> Vec<String> {
-    let mut seen = Vec::new();
-    let mut url = format!("/fhir/{query}");
-    loop {
-        let bundle = search(app, url.trim_start_matches("/fhir/")).await;
-        seen.extend(ids(&bundle));
-        match bundle["link"].as_array().unwrap().iter().find(|l| l["relation"] == "next") {
-            Some(next) => url = next["url"].as_str().unwrap().replace("http://izreg.test", ""),
-            None => return seen,
-        }
+        assert_eq!(pages.len(), 3, "{sort}");
     }
 }
 
@@ -257,24 +254,27 @@ async fn id_ordered_name_searches_page_past_names_the_other_filters_drop() {
     };
 
     // The first seven names in id order belong to male patients.
-    assert_eq!(every_page(&app, "Patient?family=window&gender=female&_count=2").await, sorted(live_female.clone()));
+    assert_eq!(every_match(&app, "Patient?family=window&gender=female&_count=2").await, sorted(live_female.clone()));
     assert_eq!(
-        every_page(&app, "Patient?family=window&gender=female&_count=2&_sort=-_id").await,
+        every_match(&app, "Patient?family=window&gender=female&_count=2&_sort=-_id").await,
         reversed(live_female.clone())
     );
-    assert_eq!(every_page(&app, "Patient?family=window&gender=male&_count=2").await, sorted(male.clone()));
-    assert_eq!(every_page(&app, "Patient?family=window&gender=male&_count=3&_sort=-_id").await, reversed(male.clone()));
+    assert_eq!(every_match(&app, "Patient?family=window&gender=male&_count=2").await, sorted(male.clone()));
+    assert_eq!(
+        every_match(&app, "Patient?family=window&gender=male&_count=3&_sort=-_id").await,
+        reversed(male.clone())
+    );
     // The patient with two matching names comes once, on every page size.
     let everyone = sorted(male.iter().chain(&live_female).cloned().collect());
     for count in [1, 2, 5, 50] {
         assert_eq!(
-            every_page(&app, &format!("Patient?family=window&_count={count}")).await,
+            every_match(&app, &format!("Patient?family=window&_count={count}")).await,
             everyone,
             "_count={count}"
         );
-        assert_eq!(every_page(&app, &format!("Patient?name=win&_count={count}")).await, everyone, "_count={count}");
+        assert_eq!(every_match(&app, &format!("Patient?name=win&_count={count}")).await, everyone, "_count={count}");
     }
-    assert_eq!(every_page(&app, "Patient?family:exact=Windows&_count=1").await, vec![twice]);
+    assert_eq!(every_match(&app, "Patient?family:exact=Windows&_count=1").await, vec![twice]);
 }
 
 #[actix_web::test]
